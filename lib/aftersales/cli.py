@@ -1,0 +1,118 @@
+"""The command line (SPEC §4): `aftersales run | demo-data | validate`.
+
+Each subcommand's options mirror one library call; errors a user can fix are printed as
+one clear message (no traceback) with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from .config import REPORTS
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aftersales", description="The aftersales reporting workbook.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the report pack for a period")
+    run.add_argument("--source", help="folder of CSV/Parquet files, a .duckdb file or a database URL "
+                                      "(default: the built-in demo data)")
+    when = run.add_mutually_exclusive_group()
+    when.add_argument("--period", help="today, mtd (default), ytd, last-month or last-year")
+    run.add_argument("--from", dest="date_from", metavar="DATE", help="first day of a custom period (YYYY-MM-DD)")
+    run.add_argument("--to", dest="date_to", metavar="DATE", help="last day of a custom period (YYYY-MM-DD)")
+    run.add_argument("--as-of", metavar="DATE", help="the day the figures are as of (default: today)")
+    run.add_argument("--reports", default=",".join(REPORTS), help=f"comma-separated, from {','.join(REPORTS)}")
+    run.add_argument("--params", metavar="FILE.yaml", help="settings laid over params/default.yaml")
+    run.add_argument("--out", metavar="DIR", help="write the pack to exactly this folder")
+    run.add_argument("--jobs", type=int, metavar="N", help="reports run at once (default: cores)")
+    run.add_argument("--no-wait", action="store_true",
+                     help="refuse to start when another run writes the same folder (default: wait for it)")
+
+    demo = sub.add_parser("demo-data", help="write the demo dataset")
+    demo.add_argument("dir", help="folder to write the tables to")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--scale", choices=("small", "medium", "large"), default="small")
+    demo.add_argument("--as-of", metavar="DATE", help="the last day of the data (default: today)")
+    demo.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+
+    val = sub.add_parser("validate", help="check a source against the data contract")
+    val.add_argument("--source", required=True)
+    return parser
+
+
+def _run(args) -> int:
+    from .periods import resolve
+    from .run import RunRequest, run
+
+    period = resolve(args.period, as_of=args.as_of, date_from=args.date_from, date_to=args.date_to)
+    request = RunRequest(
+        period=period, source=args.source, reports=[r.strip() for r in args.reports.split(",") if r.strip()],
+        params_file=args.params, out=args.out, jobs=args.jobs, wait_for_lock=not args.no_wait,
+    )
+    result = run(request, progress=_say)
+    failed = [name for name, s in result.statuses.items() if s["status"] != "ok"]
+    if failed:
+        _say(f"failed: {', '.join(failed)} (see the index for why)")
+    print(result.out / "index.html")
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _demo(args) -> int:
+    from .demo import generate
+    from .periods import parse_date
+
+    as_of = parse_date(args.as_of, "as_of") if args.as_of else dt.date.today()
+    rows = generate(Path(args.dir), as_of=as_of, seed=args.seed, scale=args.scale, fmt=args.format, progress=_say)
+    for table, count in rows.items():
+        _say(f"{table}: {count:,} rows")
+    print(Path(args.dir).resolve())
+    return EXIT_OK
+
+
+def _validate(args) -> int:
+    from .source import Source
+    from .validate import validate
+
+    with Source.open(args.source) as source:
+        problems = validate(source)
+        if problems:
+            for problem in problems:
+                _say(f"error: {problem.message}")
+            return EXIT_INVALID
+        for table, count in source.row_counts().items():
+            print(f"{table}: {count:,} rows")
+    print("the source meets the data contract")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .contract import DataError
+    from .params import ParamsError
+    from .periods import PeriodError
+    from .run import RunError
+
+    args = _parser().parse_args(argv)
+    handlers = {"run": _run, "demo-data": _demo, "validate": _validate}
+    try:
+        return handlers[args.command](args)
+    except (DataError, ParamsError, PeriodError, RunError) as exc:
+        _say(f"error: {exc}")
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        _say("interrupted: the previous pack, if any, is left as it was")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

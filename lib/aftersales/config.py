@@ -1,0 +1,21 @@
+"""Paths and constants shared by the whole workbook, in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The reports of a pack, in the order they appear on the landing page.
+REPORTS = ("parts", "labour", "workshop", "accounts", "sales")
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: The project checkout (lib/aftersales → project root).
+PROJECT_DIR = Path(os.environ.get("AFTERSALES_HOME", PACKAGE_DIR.parent.parent))
+NOTEBOOK_DIR = PROJECT_DIR / "notebooks"
+PARAMS_DIR = PROJECT_DIR / "params"
+DEFAULT_PARAMS = PARAMS_DIR / "default.yaml"
+OUTPUT_DIR = PROJECT_DIR / "outputs"
+#: Where the built-in demo dataset is made on first use.
+DEMO_DIR = PROJECT_DIR / "data" / "demo"
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+STYLE_FILE = PACKAGE_DIR / "aftersales.mplstyle"

@@ -1,0 +1,322 @@
+"""The input data contract (SPEC §2): every table's columns, types and keys.
+
+This module only *describes* the tables; `source.py` reads them and
+`validate.py` checks a source against this description.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column types of the contract.
+TEXT = "text"
+NUMBER = "number"
+INTEGER = "integer"
+DATE = "date"
+TIMESTAMP = "timestamp"
+BOOLEAN = "boolean"
+
+#: SQL type each contract type is cast to once read.
+SQL_TYPES = {
+    TEXT: "VARCHAR",
+    NUMBER: "DOUBLE",
+    INTEGER: "BIGINT",
+    DATE: "DATE",
+    TIMESTAMP: "TIMESTAMP",
+    BOOLEAN: "BOOLEAN",
+}
+
+#: Text a CSV boolean may hold (any case).
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = False
+    allowed: tuple[str, ...] = ()  # closed list of values (doc_type, movement_type …)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    optional: bool = False
+    key: tuple[str, ...] = ()  # columns that identify a row; duplicates are errors
+    date_column: str | None = None  # the reporting date used to filter a period
+    checks: tuple[str, ...] = field(default=())  # extra named row rules (see validate.py)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _cols(*specs: tuple) -> tuple[Column, ...]:
+    return tuple(Column(*s) for s in specs)
+
+
+DOC_TYPES = ("invoice", "credit")
+MOVEMENT_TYPES = ("invoiced", "returned", "requisitioned", "reversed", "received")
+STAGES = ("qualified", "proposal", "negotiation", "won", "lost")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "parts_lines",
+            _cols(
+                ("document", TEXT),
+                ("doc_type", TEXT, False, DOC_TYPES),
+                ("date_edit", DATE),
+                ("account", TEXT),
+                ("wip_no", TEXT, True),
+                ("department", TEXT),
+                ("sale_type", TEXT),
+                ("operator", TEXT),
+                ("part_no", TEXT),
+                ("quantity", NUMBER),
+                ("retail_price", NUMBER),
+                ("selling_price", NUMBER),
+                ("discount", NUMBER),
+                ("cost_price", NUMBER),
+                ("menu_normal_value", NUMBER, True),
+                ("menu_fixed_value", NUMBER, True),
+                ("first_pick", BOOLEAN, True),
+                ("vor_loss", NUMBER, True),
+            ),
+            date_column="date_edit",
+        ),
+        Table(
+            "labour_lines",
+            _cols(
+                ("wip_no", TEXT),
+                ("line_no", INTEGER),
+                ("document", TEXT, True),
+                ("doc_type", TEXT, True, DOC_TYPES),
+                ("date_created", DATE),
+                ("date_edit", DATE, True),
+                ("account", TEXT),
+                ("department", TEXT),
+                ("labour_type", TEXT),
+                ("wip_owner", TEXT),
+                ("technician", TEXT, True),
+                ("allowed_time", NUMBER),
+                ("time_taken", NUMBER),
+                ("minutes_per_unit", NUMBER),
+                ("labour_rate", NUMBER),
+                ("contribution", NUMBER),
+                ("cost_per_hour", NUMBER),
+                ("flat_rate", BOOLEAN),
+                ("discount", NUMBER),
+                ("menu_normal_value", NUMBER, True),
+                ("menu_fixed_value", NUMBER, True),
+            ),
+            key=("wip_no", "line_no", "technician"),
+            date_column="date_edit",
+        ),
+        Table(
+            "clockings",
+            _cols(
+                ("technician", TEXT),
+                ("technician_name", TEXT),
+                ("clock_in", TIMESTAMP),
+                ("clock_out", TIMESTAMP, True),
+                ("wip_no", TEXT, True),
+                ("line_no", INTEGER, True),
+                ("idle_code", TEXT, True),
+                ("idle_productive", BOOLEAN, True),
+                ("reason", TEXT, True),
+                ("description", TEXT, True),
+            ),
+            checks=("clock_out_before_clock_in",),
+        ),
+        Table(
+            "parts_movements",
+            _cols(
+                ("date", DATE),
+                ("part_no", TEXT),
+                ("movement_type", TEXT, False, MOVEMENT_TYPES),
+                ("quantity", NUMBER),
+                ("value", NUMBER),
+            ),
+            optional=True,
+            date_column="date",
+        ),
+        Table(
+            "purchase_order_lines",
+            _cols(
+                ("order_no", TEXT),
+                ("line_no", INTEGER),
+                ("part_no", TEXT),
+                ("state", TEXT),
+                ("order_type", TEXT),
+                ("outstanding_qty", NUMBER),
+                ("date_created", DATE),
+                ("date_required", DATE, True),
+                ("grn_date", DATE, True),
+            ),
+            optional=True,
+        ),
+        Table(
+            "accounts",
+            _cols(
+                ("account", TEXT),
+                ("name", TEXT),
+                ("owner", TEXT, True),
+                ("territory", TEXT, True),
+                ("segment", TEXT, True),
+                ("channel", TEXT, True),
+                ("email", TEXT, True),
+            ),
+            key=("account",),
+        ),
+        Table(
+            "sales_reps",
+            _cols(
+                ("rep", TEXT),
+                ("name", TEXT),
+                ("team", TEXT, True),
+                ("territory", TEXT, True),
+                ("email", TEXT, True),
+                ("annual_cost", NUMBER, True),
+                ("commission_rate", NUMBER, True),
+            ),
+            optional=True,
+            key=("rep",),
+        ),
+        Table(
+            "targets",
+            _cols(
+                ("rep", TEXT),
+                ("month", TEXT),
+                ("sales_target", NUMBER),
+                ("margin_target", NUMBER),
+            ),
+            optional=True,
+            checks=("month_format",),
+        ),
+        Table(
+            "leads",
+            _cols(
+                ("lead_id", TEXT),
+                ("created_date", DATE),
+                ("rep", TEXT),
+                ("channel", TEXT),
+                ("segment", TEXT),
+                ("territory", TEXT),
+                ("cost", NUMBER, True),
+                ("account", TEXT, True),
+            ),
+            optional=True,
+            key=("lead_id",),
+            date_column="created_date",
+        ),
+        Table(
+            "opportunities",
+            _cols(
+                ("opp_id", TEXT),
+                ("lead_id", TEXT, True),
+                ("account", TEXT, True),
+                ("rep", TEXT),
+                ("stage", TEXT, False, STAGES),
+                ("model", TEXT, True),
+                ("potential_revenue", NUMBER),
+                ("created_date", DATE),
+                ("expected_close", DATE, True),
+                ("closed_date", DATE, True),
+            ),
+            optional=True,
+            key=("opp_id",),
+        ),
+        Table(
+            "activities",
+            _cols(
+                ("activity_id", TEXT),
+                ("date", DATE),
+                ("rep", TEXT),
+                ("account", TEXT, True),
+                ("activity_type", TEXT),
+                ("duration_minutes", NUMBER),
+            ),
+            optional=True,
+            key=("activity_id",),
+            date_column="date",
+        ),
+        Table(
+            "customer_issues",
+            _cols(
+                ("issue_id", TEXT),
+                ("account", TEXT),
+                ("logged_date", DATE),
+                ("severity", TEXT, False, SEVERITIES),
+                ("category", TEXT),
+                ("resolved_date", DATE, True),
+            ),
+            optional=True,
+            key=("issue_id",),
+        ),
+    ]
+}
+
+#: The tables each report reads (the first ones are required by it).
+REPORT_TABLES: dict[str, tuple[str, ...]] = {
+    "parts": ("parts_lines", "accounts", "parts_movements", "purchase_order_lines"),
+    "labour": ("labour_lines", "accounts"),
+    "workshop": ("labour_lines", "clockings"),
+    "accounts": ("parts_lines", "labour_lines", "accounts", "sales_reps"),
+    "sales": (
+        "parts_lines",
+        "labour_lines",
+        "accounts",
+        "sales_reps",
+        "targets",
+        "leads",
+        "opportunities",
+        "activities",
+        "customer_issues",
+    ),
+}
+
+
+class DataError(Exception):
+    """A source breaks the contract: names the table, the column and the rows."""
+
+    def __init__(
+        self,
+        table: str,
+        column: str | None,
+        problem: str,
+        rows: list[int] | None = None,
+        count: int | None = None,
+        examples: list[str] | None = None,
+    ):
+        self.table = table
+        self.column = column
+        self.problem = problem
+        self.rows = list(rows or [])
+        self.count = count if count is not None else len(self.rows)
+        self.examples = list(examples or [])
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        text = f"{where}: {self.problem}"
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows)
+            more = f" ({self.count} rows in all)" if self.count > len(self.rows) else ""
+            text += f"; first offending rows {shown}{more}"
+            if self.examples:
+                text += " with values " + ", ".join(repr(e) for e in self.examples)
+        elif self.count:
+            text += f" ({self.count} rows)"
+        return text

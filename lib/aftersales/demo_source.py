@@ -1,0 +1,41 @@
+"""The built-in demo dataset: made on first use, remade when a later as-of needs newer data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+from pathlib import Path
+
+from .config import DEMO_DIR
+
+
+def _made_for(folder: Path) -> dt.date | None:
+    meta = folder / "demo.json"
+    try:
+        return dt.date.fromisoformat(json.loads(meta.read_text(encoding="utf-8"))["as_of"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def ensure(as_of: dt.date, folder: Path = DEMO_DIR, progress=None) -> Path:
+    """The demo folder, holding data up to at least `as_of` (one process makes it at a time)."""
+    folder = Path(folder)
+    made = _made_for(folder)
+    if made is not None and made >= as_of:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / ".demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made = _made_for(folder)
+        if made is None or made < as_of:
+            import shutil
+
+            from .demo import generate
+
+            fresh = folder.with_name(folder.name + ".new")
+            shutil.rmtree(fresh, ignore_errors=True)
+            generate(fresh, as_of=as_of, seed=0, scale="small", progress=progress)
+            shutil.rmtree(folder, ignore_errors=True)
+            fresh.rename(folder)
+    return folder

@@ -1,0 +1,312 @@
+"""How figures are shown: grids as HTML tables with the colour legend, tiles, charts, notes.
+
+Every function returns an object that Jupyter displays (HTML or image); none computes a
+figure. Text that comes from the data is escaped: it is shown, never interpreted.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+from IPython.display import HTML
+
+from .config import PACKAGE_DIR, STYLE_FILE
+from .fmt import cell, change_class, tile_text
+from .grids import Grid
+
+MONEY = {
+    "gross", "discount", "net", "cost", "profit", "variance", "invoiced", "returned",
+    "requisitioned", "reversed", "received", "movement", "vor_loss", "sales", "sales_prior",
+    "margin", "margin_prior", "charged", "sales_target", "margin_target", "lead_cost",
+    "cost_per_lead", "pipeline", "clv", "annual_cost", "commission", "potential_revenue",
+    "value", "threshold", "efficiency", "sales_ytd", "sales_ytd_prior", "margin_ytd", "margin_ytd_prior",
+}
+PERCENT_SUFFIX = ("_pct", "_pts")
+HOURS = {"open", "close", "direct", "indirect", "idle", "attended", "allowed", "taken", "customer_hours"}
+QUANTITY = {"current", "d30", "d60", "d90", "d120", "d120_plus", "total", "quantity"}
+
+LABELS = {
+    "gp_pct": "GP%", "gp_pct_prior": "Prior GP%", "gp_change_pts": "GP% change (pts)",
+    "growth_pct": "Growth %", "first_pick_pct": "First pick %", "vor_loss": "VOR loss",
+    "d30": "30", "d60": "60", "d90": "90", "d120": "120", "d120_plus": "120+",
+    "idle_pct": "Idle%", "util_pct": "Util%", "effi_pct": "Effi%", "pro_pct": "Pro%",
+    "wip_no": "WIP", "doc_type": "Type", "sales_prior": "Prior sales", "margin_prior": "Prior margin",
+    "clv": "CLV", "clv_cost_ratio": "CLV / cost", "win_rate_pct": "Win rate %",
+    "sales_attainment_pct": "Sales attainment %", "margin_attainment_pct": "Margin attainment %",
+}
+
+_ASSETS_SHOWN = False
+
+
+def label(column: str) -> str:
+    return LABELS.get(column, column.replace("_", " ").capitalize())
+
+
+def _kind(column: str, series: pd.Series) -> str:
+    if column in MONEY:
+        return "money"
+    if column.endswith(PERCENT_SUFFIX) or column == "clv_cost_ratio":
+        return "ratio"
+    if column in HOURS:
+        return "hours"
+    if column in QUANTITY:
+        return "quantity"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    if pd.api.types.is_bool_dtype(series):
+        return "text"
+    if pd.api.types.is_integer_dtype(series):
+        return "count"
+    if pd.api.types.is_float_dtype(series):
+        return "quantity"
+    return "text"
+
+
+def _row_class(row: Mapping) -> str:
+    doc_type = row.get("doc_type")
+    profit = row.get("profit")
+    loss = profit is not None and not (isinstance(profit, float) and math.isnan(profit)) and profit < 0
+    if doc_type == "credit":
+        return "as-credit"
+    if loss and doc_type in (None, "invoice"):
+        return "as-loss"
+    if doc_type == "invoice":
+        return "as-invoice"
+    return ""
+
+
+def table_html(
+    rows: pd.DataFrame,
+    total: pd.DataFrame | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    table_id: str = "",
+    interactive: bool = True,
+) -> str:
+    """An HTML table: header, one row per data row (classed by the legend), totals in tfoot."""
+    columns = list(columns or rows.columns)
+    kinds = {c: _kind(c, rows[c]) if c in rows else "text" for c in columns}
+    head = "".join(
+        f'<th class="{"as-text" if kinds[c] in ("text", "date") else "as-num"}">{html.escape(label(c))}</th>'
+        for c in columns
+    )
+    body = []
+    for record in rows.to_dict("records"):
+        cls = _row_class(record)
+        tds = []
+        for c in columns:
+            text, sort = cell(record.get(c), kinds[c])
+            align = ' class="as-text"' if kinds[c] in ("text", "date") else ""
+            tds.append(f'<td{align} data-v="{html.escape(sort)}">{html.escape(text)}</td>')
+        body.append(f'<tr class="{cls}">' + "".join(tds) + "</tr>")
+    foot = ""
+    if total is not None and len(total):
+        record = total.iloc[0].to_dict()
+        tds = []
+        for i, c in enumerate(columns):
+            if c in record:
+                text, _ = cell(record[c], kinds[c])
+            else:
+                text = "Total" if i == 0 else ""
+            tds.append(f"<td>{html.escape(text)}</td>")
+        foot = "<tfoot><tr class=\"as-total\">" + "".join(tds) + "</tr></tfoot>"
+    cls = "as-grid" if interactive else "as-grid as-static"
+    ident = f' id="{html.escape(table_id)}"' if table_id else ""
+    return (
+        f'<table class="{cls}"{ident}><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody>{foot}</table>"
+    )
+
+
+def assets() -> HTML:
+    """The pack's stylesheet and table script; shown once at the top of each report."""
+    css = (PACKAGE_DIR / "static" / "pack.css").read_text(encoding="utf-8")
+    js = (PACKAGE_DIR / "static" / "grid.js").read_text(encoding="utf-8")
+    return HTML(f"<style>{css}</style><script>{js}</script>")
+
+
+def _refresh_script() -> str:
+    return "<script>window.asGridSetup && window.asGridSetup();</script>"
+
+
+def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True) -> HTML:
+    """A grid with its totals row, colour legend and notes."""
+    parts = [notes_html(g.notes)]
+    if g.rows.empty:
+        parts.append('<div class="as-missing">No data in this period.</div>')
+        return HTML("".join(parts))
+    if legend:
+        parts.append(legend_html())
+    parts.append(table_html(g.rows, g.total, columns=columns, table_id=f"grid-{g.name}"))
+    parts.append(_refresh_script())
+    return HTML("".join(parts))
+
+
+def frame(rows: pd.DataFrame, *, columns: Sequence[str] | None = None, legend: bool = False,
+          empty: str = "No data in this period.", table_id: str = "") -> HTML:
+    """A plain frame as a sortable, searchable table (drill-downs, lists)."""
+    if rows.empty:
+        return HTML(f'<div class="as-missing">{html.escape(empty)}</div>')
+    out = (legend_html() if legend else "") + table_html(rows, columns=columns, table_id=table_id)
+    return HTML(out + _refresh_script())
+
+
+def legend_html() -> str:
+    return (
+        '<div class="as-legend">Legend: <span class="as-k-invoice">invoice</span>'
+        '<span class="as-k-credit">credit</span>'
+        '<span class="as-k-loss">loss (negative profit and GP%)</span>'
+        '<span class="as-k-total">totals</span></div>'
+    )
+
+
+def notes_html(notes: Iterable[str]) -> str:
+    return "".join(f'<div class="as-note">{html.escape(n)}</div>' for n in notes)
+
+
+def note(text: str) -> HTML:
+    return HTML(notes_html([text]))
+
+
+def missing(text: str) -> HTML:
+    """In place of a section whose data the source lacks."""
+    return HTML(f'<div class="as-missing">{html.escape(text)}</div>')
+
+
+def section(title: str, anchor: str | None = None) -> HTML:
+    anchor = anchor or title.lower().replace(" ", "-")
+    return HTML(f'<h2 class="as-section" id="{html.escape(anchor)}">{html.escape(title)}</h2>')
+
+
+def title(report: str, dealer: str, period_text: str, sections: Sequence[str]) -> HTML:
+    toc = "".join(
+        f'<a href="#{html.escape(s.lower().replace(" ", "-"))}">{html.escape(s)}</a>' for s in sections
+    )
+    return HTML(
+        '<div class="as-report"><div class="as-title">'
+        f"<h1>{html.escape(report)}</h1>"
+        f'<div class="as-sub">{html.escape(dealer)} · {html.escape(period_text)}</div></div>'
+        f'<nav class="as-toc">{toc}</nav></div>'
+    )
+
+
+def tiles(items: Sequence[Mapping]) -> HTML:
+    """Headline tiles: each {label, value, kind, change?, change_text?}."""
+    out = []
+    for item in items:
+        change = ""
+        if item.get("change_text"):
+            cls = change_class(item.get("change"))
+            change = f'<div class="as-change {cls}">{html.escape(item["change_text"])}</div>'
+        out.append(
+            f'<div class="as-tile"><div class="as-label">{html.escape(item["label"])}</div>'
+            f'<div class="as-value">{html.escape(tile_text(item))}</div>{change}</div>'
+        )
+    return HTML('<div class="as-tiles">' + "".join(out) + "</div>")
+
+
+def dictionary(kpis: Mapping[str, str]) -> HTML:
+    """The KPI dictionary: each figure's formula in words."""
+    rows = "".join(
+        f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in kpis.items()
+    )
+    return HTML(f'<table class="as-grid as-dict"><thead><tr><th class="as-text">Figure</th>'
+                f'<th class="as-text">How it is computed</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
+# ---------------------------------------------------------------- charts
+
+def figure(width: float = 9.0, height: float = 3.6):
+    """A matplotlib Figure in the pack's style (no pyplot: no global state, no backend)."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_subplot()
+    return fig, ax
+
+
+def image(fig, alt: str) -> HTML:
+    """A figure as an embedded PNG (self-contained, deterministic bytes)."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return HTML(f'<div class="as-chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/></div>')
+
+
+def sales_chart(rows: pd.DataFrame, x: str, title: str, *, bars: str = "net", line: str = "gp_pct") -> HTML:
+    """Bars of a money column with a GP% line on a second axis."""
+    import matplotlib
+
+    if rows.empty:
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure()
+        labels = [pd.Timestamp(v).strftime("%d %b") if x == "date" else str(v) for v in rows[x]]
+        ax.bar(labels, rows[bars], color="#1f4e79", label=label(bars))
+        ax.set_ylabel(label(bars))
+        ax.set_title(title)
+        ax2 = ax.twinx()
+        ax2.plot(labels, rows[line], color="#e07b00", marker="o", label=label(line))
+        ax2.set_ylabel(label(line))
+        ax2.grid(False)
+        if len(labels) > 12:
+            step = max(1, len(labels) // 12)
+            ax.set_xticks(range(0, len(labels), step))
+            ax.set_xticklabels(labels[::step])
+        ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
+        fig.legend(loc="upper right", fontsize="small")
+        fig.tight_layout()
+        return image(fig, title)
+
+
+def bar_chart(rows: pd.DataFrame, x: str, ys: Sequence[str], title: str, *, stacked: bool = False,
+              targets: Mapping[str, float] | None = None, horizontal: bool = False) -> HTML:
+    """Grouped or stacked bars of one or more columns per key, with optional target lines."""
+    import matplotlib
+    import numpy as np
+
+    if rows.empty:
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure()
+        labels = [str(v) for v in rows[x]]
+        pos = np.arange(len(labels))
+        width = 0.8 if stacked else 0.8 / len(ys)
+        bottom = np.zeros(len(labels))
+        for i, y in enumerate(ys):
+            values = rows[y].astype("float64").fillna(0).to_numpy()
+            offset = 0 if stacked else (i - (len(ys) - 1) / 2) * width
+            if stacked:
+                ax.bar(pos, values, width, bottom=bottom, label=label(y))
+                bottom = bottom + values
+            else:
+                ax.bar(pos + offset, values, width, label=label(y))
+        for i, (name, value) in enumerate((targets or {}).items()):
+            ax.axhline(value, linestyle="--", linewidth=1, color=f"C{i}", label=f"{name} target {value:g}")
+        ax.set_xticks(pos)
+        ax.set_xticklabels(labels, rotation=45 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
+        ax.set_title(title)
+        ax.legend(fontsize="small")
+        fig.tight_layout()
+        return image(fig, title)
+
+
+def quality(dq, detail_rows: int = 50) -> HTML:
+    """The data-quality section: each check with its row count and treatment, then the rows."""
+    parts = [table_html(dq.frame(), table_id="data-quality", interactive=False)]
+    for check, detail in dq.details.items():
+        shown = detail.head(detail_rows)
+        more = f" (first {detail_rows} of {len(detail):,})" if len(detail) > detail_rows else ""
+        parts.append(f"<h4>{html.escape(check)}{more}</h4>")
+        parts.append(table_html(shown, interactive=False))
+    return HTML("".join(parts))

@@ -1,0 +1,249 @@
+"""A scheduled run: validate the source, execute the report notebooks in parallel
+processes, export their pages, then write the landing page and the manifest.
+
+The pack is written into a hidden folder beside its target and moved into place only
+once complete, so a crash or a kill never leaves a half-written pack that looks whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import params as params_module
+from .config import NOTEBOOK_DIR, OUTPUT_DIR, REPORTS
+from .contract import REPORT_TABLES
+from .periods import Period
+from .source import Source
+from .validate import check
+
+#: The names a report notebook's parameters cell declares (all are passed on every run).
+NOTEBOOK_PARAMETERS = ("source", "period", "date_from", "date_to", "as_of", "params_file", "out_dir", "interactive")
+
+
+class RunError(Exception):
+    """A run that cannot start (bad parameters, a locked output folder)."""
+
+
+@dataclass
+class RunRequest:
+    period: Period
+    source: str | None = None
+    reports: Sequence[str] = REPORTS
+    params_file: str | None = None
+    out: str | None = None
+    jobs: int | None = None
+    wait_for_lock: bool = True
+
+
+@dataclass
+class RunResult:
+    out: Path
+    statuses: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(s["status"] == "ok" for s in self.statuses.values())
+
+
+def check_reports(reports: Sequence[str]) -> list[str]:
+    unknown = [r for r in reports if r not in REPORTS]
+    if unknown:
+        raise RunError(f"unknown report {', '.join(unknown)}; choose from {', '.join(REPORTS)}")
+    return [r for r in REPORTS if r in reports]
+
+
+def check_notebook_parameters(report: str, given: dict) -> None:
+    """Refuse a parameter the notebook does not declare (papermill only warns)."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(NOTEBOOK_DIR / f"{report}.ipynb")))
+    unknown = sorted(set(given) - declared)
+    if unknown:
+        raise RunError(f"notebook {report}.ipynb does not declare the parameter(s) {', '.join(unknown)}")
+
+
+def _kernel_home() -> str:
+    """A private Jupyter data folder whose `aftersales` kernel is this very Python."""
+    home = Path(tempfile.mkdtemp(prefix="aftersales-kernel-"))
+    spec = home / "kernels" / "aftersales"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Aftersales", "language": "python",
+    }), encoding="utf-8")
+    return str(home)
+
+
+class _Lock:
+    """One run at a time per output folder: wait for the other, or refuse."""
+
+    def __init__(self, out: Path, wait: bool):
+        self.path = out.parent / f".{out.name}.lock"
+        self.wait = wait
+        self.handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "w")
+        flags = fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(self.handle, flags)
+        except BlockingIOError:
+            self.handle.close()
+            raise RunError(f"another run is writing {self.path.parent / self.path.name[1:-5]}; "
+                           "try again when it has finished (or let this run wait for it)") from None
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove hidden folders left by runs that were killed mid-way."""
+    for stale in out.parent.glob(f".{out.name}.tmp-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def execute(reports: Sequence[str], tmp: Path, parameters: dict, jobs: int, timeout: float,
+            progress: Callable[[str], None]) -> dict[str, dict]:
+    """Run each report's worker process, at most `jobs` at a time; a report past its
+    timeout is killed (kernel included) and reported as failed."""
+    env = dict(os.environ)
+    env["JUPYTER_PATH"] = _kernel_home() + os.pathsep + env.get("JUPYTER_PATH", "")
+    env.pop("MPLBACKEND", None)
+    waiting = list(reports)
+    running: dict[str, tuple[subprocess.Popen, float]] = {}
+    statuses: dict[str, dict] = {}
+    done = 0
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                report = waiting.pop(0)
+                cmd = [sys.executable, "-m", "aftersales.worker", report, str(tmp),
+                       json.dumps(parameters), str(timeout)]
+                proc = subprocess.Popen(cmd, env=env, start_new_session=True,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                running[report] = (proc, time.monotonic())
+            time.sleep(0.05)
+            for report, (proc, started) in list(running.items()):
+                elapsed = time.monotonic() - started
+                if proc.poll() is None and elapsed > timeout + 30:
+                    _kill(proc)
+                    proc.wait()
+                if proc.poll() is None:
+                    continue
+                del running[report]
+                stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+                status_file = tmp / "status" / f"{report}.json"
+                if status_file.exists():
+                    status = json.loads(status_file.read_text(encoding="utf-8"))
+                else:
+                    reason = (f"stopped after {timeout:g} s (timeout)" if elapsed > timeout
+                              else f"the report's process ended without a result: {stderr.strip()[-500:]}")
+                    status = {"report": report, "status": "failed", "error": reason, "seconds": round(elapsed, 3)}
+                statuses[report] = status
+                done += 1
+                word = "done" if status["status"] == "ok" else f"FAILED: {status['error']}"
+                progress(f"[{done}/{len(reports)}] {report} {word} ({status.get('seconds', elapsed):.1f} s)")
+    finally:
+        for proc, _ in running.values():
+            _kill(proc)
+    return statuses
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except ProcessLookupError:
+        pass
+
+
+def default_out(period: Period) -> Path:
+    return OUTPUT_DIR / period.label
+
+
+def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -> RunResult:
+    """Validate, execute, export, and move the finished pack into place."""
+    started = time.monotonic()
+    reports = check_reports(request.reports)
+    settings = params_module.load(request.params_file)
+    period = request.period
+    if request.source:
+        source_spec = request.source
+    else:
+        from . import demo_source
+
+        progress("preparing the built-in demo data")
+        source_spec = str(demo_source.ensure(period.as_of))
+    source_spec = _absolute(source_spec)
+    with Source.open(source_spec) as source:
+        tables = sorted({t for r in reports for t in REPORT_TABLES[r]})
+        progress(f"checking {source.describe()}")
+        check(source, tables)
+        source_info = {"source": source.describe(), "fingerprint": source.fingerprint(),
+                       "row_counts": source.row_counts()}
+    out = Path(request.out) if request.out else default_out(period)
+    out = out.resolve()
+    parameters = {
+        "source": source_spec, "period": "", "date_from": period.start.isoformat(),
+        "date_to": period.end.isoformat(), "as_of": period.as_of.isoformat(),
+        "params_file": str(Path(request.params_file).resolve()) if request.params_file else "",
+        "out_dir": "", "interactive": False,
+    }
+    for report in reports:
+        check_notebook_parameters(report, parameters)
+    jobs = request.jobs or os.cpu_count() or 1
+    with _Lock(out, request.wait_for_lock):
+        _clean_stale(out)
+        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        parameters["out_dir"] = str(tmp)
+        progress(f"running {', '.join(reports)} for {period.start} to {period.end} ({jobs} at a time)")
+        statuses = execute(reports, tmp, parameters, jobs, float(settings["run"]["timeout_seconds"]), progress)
+        from .pack import finish
+
+        finish(tmp, out, period=period, reports=reports, statuses=statuses, settings=settings,
+               parameters=parameters, source_info=source_info, seconds=time.monotonic() - started)
+        _swap(tmp, out)
+    return RunResult(out, statuses)
+
+
+def _absolute(spec: str) -> str:
+    if "://" in spec:
+        return spec
+    return str(Path(spec).resolve())
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Put the finished pack in place of the previous one."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)

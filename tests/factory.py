@@ -1,0 +1,74 @@
+"""Small sources made inside a test: rows as dicts, every other column from a default."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from aftersales.contract import TABLES
+
+DEFAULTS: dict[str, dict[str, object]] = {
+    "parts_lines": {
+        "document": "D1", "doc_type": "invoice", "date_edit": "2024-03-10", "account": "A1", "wip_no": "",
+        "department": "P", "sale_type": "S1", "operator": "OP1", "part_no": "P1", "quantity": 1,
+        "retail_price": 10, "selling_price": 10, "discount": 0, "cost_price": 5,
+        "menu_normal_value": "", "menu_fixed_value": "", "first_pick": "", "vor_loss": "",
+    },
+    "labour_lines": {
+        "wip_no": "W1", "line_no": 1, "document": "L1", "doc_type": "invoice", "date_created": "2024-03-01",
+        "date_edit": "2024-03-10", "account": "A1", "department": "W", "labour_type": "LT1",
+        "wip_owner": "OW1", "technician": "T1", "allowed_time": 1, "time_taken": 1, "minutes_per_unit": 60,
+        "labour_rate": 100, "contribution": 100, "cost_per_hour": 40, "flat_rate": "false", "discount": 0,
+        "menu_normal_value": "", "menu_fixed_value": "",
+    },
+    "clockings": {
+        "technician": "T1", "technician_name": "Tech One", "clock_in": "2024-03-10T08:00",
+        "clock_out": "2024-03-10T12:00", "wip_no": "W1", "line_no": 1, "idle_code": "",
+        "idle_productive": "", "reason": "", "description": "",
+    },
+    "parts_movements": {"date": "2024-03-10", "part_no": "P1", "movement_type": "invoiced", "quantity": 1, "value": 5},
+    "purchase_order_lines": {
+        "order_no": "O1", "line_no": 1, "part_no": "P1", "state": "open", "order_type": "stock",
+        "outstanding_qty": 1, "date_created": "2024-03-01", "date_required": "", "grn_date": "",
+    },
+    "accounts": {"account": "A1", "name": "Alpha Garage", "owner": "R1", "territory": "North",
+                 "segment": "Fleet", "channel": "Web", "email": "alpha@example.com"},
+    "sales_reps": {"rep": "R1", "name": "Rita Rep", "team": "T", "territory": "North",
+                   "email": "rita@example.com", "annual_cost": 100000, "commission_rate": 5},
+    "targets": {"rep": "R1", "month": "2024-03", "sales_target": 1000, "margin_target": 300},
+    "leads": {"lead_id": "LD1", "created_date": "2024-03-05", "rep": "R1", "channel": "Web",
+              "segment": "Fleet", "territory": "North", "cost": 50, "account": ""},
+    "opportunities": {"opp_id": "O1", "lead_id": "", "account": "A1", "rep": "R1", "stage": "qualified",
+                      "model": "", "potential_revenue": 1000, "created_date": "2024-03-01",
+                      "expected_close": "", "closed_date": ""},
+    "activities": {"activity_id": "AC1", "date": "2024-03-05", "rep": "R1", "account": "A1",
+                   "activity_type": "call", "duration_minutes": 30},
+    "customer_issues": {"issue_id": "I1", "account": "A1", "logged_date": "2024-03-05", "severity": "low",
+                        "category": "parts", "resolved_date": ""},
+}
+
+REQUIRED = [name for name, table in TABLES.items() if not table.optional]
+
+
+def write_table(folder: Path, table: str, rows: list[dict]) -> Path:
+    """Write one table as CSV, filling unspecified columns from DEFAULTS."""
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = TABLES[table].names
+    path = folder / f"{table}.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            unknown = set(row) - set(columns)
+            assert not unknown, f"{table} has no column {unknown}"
+            writer.writerow({c: row.get(c, DEFAULTS[table][c]) for c in columns})
+    return path
+
+
+def make_source(folder: Path, **tables: list[dict]) -> Path:
+    """A folder source: the given tables, and every required table (empty when not given)."""
+    for name in REQUIRED:
+        tables.setdefault(name, [])
+    for name, rows in tables.items():
+        write_table(folder, name, rows)
+    return folder
