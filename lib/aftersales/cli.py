@@ -1,4 +1,4 @@
-"""The command line (SPEC §4): `aftersales run | demo-data | validate`.
+"""The command line (SPEC §4): `aftersales run | demo-data | validate | notify`.
 
 Each subcommand's options mirror one library call; errors a user can fix are printed as
 one clear message (no traceback) with a non-zero exit status.
@@ -48,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check a source against the data contract")
     val.add_argument("--source", required=True)
+
+    note = sub.add_parser("notify", help="send a run's alert emails to the account owners")
+    note.add_argument("run_dir", metavar="RUN_DIR", help="the run folder whose emails/ are sent")
+    note.add_argument("--smtp", required=True, metavar="HOST:PORT", help="the mail server")
+    note.add_argument("--sender", metavar="ADDRESS", help="From address (default: the settings' notify.sender)")
+    note.add_argument("--params", metavar="FILE.yaml",
+                      help="settings laid over params/default.yaml (default: those the run was made with)")
+    note.add_argument("--dry-run", action="store_true", help="list what would be sent; send nothing")
     return parser
 
 
@@ -96,17 +104,36 @@ def _validate(args) -> int:
     return EXIT_OK
 
 
+def _notify(args) -> int:
+    from . import params
+    from .notify import send
+
+    settings = params.load(args.params) if args.params else None
+    outcome = send(args.run_dir, args.smtp, sender=args.sender, dry_run=args.dry_run, settings=settings,
+                   progress=_say)
+    for text in outcome.notes:
+        _say(f"note: {text}")
+    for name, why in outcome.failed:
+        _say(f"error: {name} not sent: {why}")
+    if args.dry_run:
+        print(f"dry run: nothing sent; {len(outcome.failed)} email(s) could not be sent")
+    else:
+        print(f"sent {len(outcome.sent)} email(s); {len(outcome.failed)} not sent")
+    return EXIT_FAILED if outcome.failed else EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     from .contract import DataError
+    from .notify import NotifyError
     from .params import ParamsError
     from .periods import PeriodError
     from .run import RunError
 
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "demo-data": _demo, "validate": _validate}
+    handlers = {"run": _run, "demo-data": _demo, "validate": _validate, "notify": _notify}
     try:
         return handlers[args.command](args)
-    except (DataError, ParamsError, PeriodError, RunError) as exc:
+    except (DataError, NotifyError, ParamsError, PeriodError, RunError) as exc:
         _say(f"error: {exc}")
         return EXIT_INVALID
     except KeyboardInterrupt:

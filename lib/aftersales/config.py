@@ -19,3 +19,6 @@ OUTPUT_DIR = PROJECT_DIR / "outputs"
 DEMO_DIR = PROJECT_DIR / "data" / "demo"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 STYLE_FILE = PACKAGE_DIR / "aftersales.mplstyle"
+
+#: The columns of alerts.csv (SPEC §5).
+ALERT_COLUMNS = ("rule", "account", "name", "owner", "owner_email", "value", "threshold", "message")

@@ -18,6 +18,8 @@ def cell(value, kind: str) -> tuple[str, str]:
         return f"{value:,.2f}", repr(float(value))
     if kind == "ratio":
         return f"{value:,.1f}", repr(float(value))
+    if kind == "factor":
+        return f"{value:,.2f}", repr(float(value))
     if kind == "hours":
         return f"{value:,.2f}", repr(float(value))
     if kind == "quantity":

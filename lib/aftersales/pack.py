@@ -12,11 +12,10 @@ from pathlib import Path
 
 import jinja2
 
-from .config import PACKAGE_DIR, TEMPLATE_DIR
+from .config import ALERT_COLUMNS, PACKAGE_DIR, TEMPLATE_DIR
 from .fmt import change_class, tile_text
 from .periods import Period
 
-ALERT_COLUMNS = ("rule", "account", "name", "owner", "owner_email", "value", "threshold", "message")
 PACKAGES = ("aftersales", "duckdb", "pandas", "numpy", "matplotlib", "papermill", "nbconvert",
             "nbclient", "ipykernel", "ipywidgets", "pyyaml", "openpyxl")
 

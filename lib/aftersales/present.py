@@ -50,7 +50,9 @@ def label(column: str) -> str:
 def _kind(column: str, series: pd.Series) -> str:
     if column in MONEY:
         return "money"
-    if column.endswith(PERCENT_SUFFIX) or column == "clv_cost_ratio":
+    if column == "clv_cost_ratio":
+        return "factor"
+    if "_pct" in column or column.endswith(PERCENT_SUFFIX):
         return "ratio"
     if column in HOURS:
         return "hours"
@@ -310,3 +312,86 @@ def quality(dq, detail_rows: int = 50) -> HTML:
         parts.append(f"<h4>{html.escape(check)}{more}</h4>")
         parts.append(table_html(shown, interactive=False))
     return HTML("".join(parts))
+
+
+def line_chart(rows: pd.DataFrame, x: str, series: Sequence[str], title: str, *, ylabel: str = "",
+               names: Mapping[str, str] | None = None) -> HTML:
+    """One line per column of `series` against `x` (e.g. months); legend entries are the column
+    names as given (codes from the data are shown as they are), or `names[column]` when given."""
+    import matplotlib
+
+    if rows.empty or not len(series):
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure()
+        labels = [str(v) for v in rows[x]]
+        for col in series:
+            legend = (names or {}).get(col, str(col))
+            ax.plot(labels, rows[col].astype("float64").to_numpy(), marker="o", label=legend)
+        ax.set_title(title)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
+        ax.legend(fontsize="small", ncol=2 if len(series) > 5 else 1)
+        fig.tight_layout()
+        return image(fig, title)
+
+
+def register(*, money: Iterable[str] = (), hours: Iterable[str] = (), labels: Mapping[str, str] | None = None) -> None:
+    """Let a report name how its own extra columns are shown: as money, as hours, and their headers."""
+    MONEY.update(money)
+    HOURS.update(hours)
+    LABELS.update(labels or {})
+
+
+def scatter_chart(rows: pd.DataFrame, x: str, y: str, labels: str, title: str) -> HTML:
+    """One labelled point per row (e.g. a rep's customer hours against its margin)."""
+    import matplotlib
+
+    shown = rows.dropna(subset=[x, y]) if not rows.empty else rows
+    if shown.empty:
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure()
+        ax.scatter(shown[x].astype("float64"), shown[y].astype("float64"), color="#1f4e79", zorder=3)
+        for _, record in shown.iterrows():
+            ax.annotate(str(record[labels]), (float(record[x]), float(record[y])), fontsize=8,
+                        xytext=(4, 4), textcoords="offset points")
+        ax.axhline(0, color="#8a96a8", linewidth=0.8)
+        ax.set_xlabel(label(x))
+        ax.set_ylabel(label(y))
+        ax.set_title(title)
+        fig.tight_layout()
+        return image(fig, title)
+
+
+def hbar_chart(rows: pd.DataFrame, key: str, value: str, title: str, *, annotate: str | None = None) -> HTML:
+    """Horizontal bars of one column, first row on top (rankings, funnels); `annotate` is
+    written beside each bar (e.g. a count)."""
+    import matplotlib
+
+    if rows.empty:
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure(height=max(2.0, 0.45 * len(rows) + 1.0))
+        labels = [str(v) for v in rows[key]]
+        values = rows[value].astype("float64").fillna(0).to_numpy()
+        pos = list(range(len(labels)))[::-1]
+        ax.barh(pos, values, color="#1f4e79")
+        ax.set_yticks(pos)
+        ax.set_yticklabels(labels)
+        if annotate is not None:
+            for p, v, note_value in zip(pos, values, rows[annotate]):
+                ax.annotate(f"{label(annotate)}: {note_value}", (v, p), xytext=(4, 0), textcoords="offset points",
+                            va="center", fontsize=8)
+        ax.set_xlabel(label(value))
+        ax.set_title(title)
+        fig.tight_layout()
+        return image(fig, title)
+
+
+def unless(missing_text: str, *shown: HTML) -> HTML:
+    """The shown items, or in their place the note saying what data would fill the section."""
+    if missing_text:
+        return missing(missing_text)
+    return HTML("".join(item.data for item in shown))

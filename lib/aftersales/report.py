@@ -93,7 +93,19 @@ class Context:
             return
         path = self.out_dir / "summaries" / f"{self.report}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.summary, indent=2, default=_json_default), encoding="utf-8")
+        path.write_text(json.dumps(_no_nan(self.summary), indent=2, default=_json_default, allow_nan=False),
+                        encoding="utf-8")
+
+
+def _no_nan(value: Any) -> Any:
+    """Empty ratios (NaN) become JSON null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    return value
 
 
 def _json_default(value: Any):

@@ -1,0 +1,227 @@
+"""The Labour report's grids (SPEC §3 "Labour"): pure functions, relations in → grids out.
+
+Only invoiced labour lines (document not empty) count. Every money figure is a line
+formula of `formulas.LABOUR_LINE` summed per group; hours sold are `formulas.ALLOWED_HOURS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .formulas import ALLOWED_HOURS, LABOUR_LINE, ratio, tidy
+from .grids import Grid, Lines, document_grid, query, relation, sales_grid
+
+#: SQL condition of an invoiced line (a document number that is not empty).
+INVOICED = "COALESCE(document, '') <> ''"
+
+#: The four sales grids: CSV name → (source column, output key column).
+GRIDS = {
+    "activity": ("date_edit", "date"),
+    "departments": ("department", "department"),
+    "labour_types": ("labour_type", "labour_type"),
+    "operators": ("wip_owner", "operator"),
+}
+
+#: Columns shown beside a grid (HTML only; the CSV keeps the SPEC's columns).
+RATE_COLUMNS = ("hours_sold", "net_per_hour")
+#: How those columns are shown (see present.register).
+DISPLAY = {"money": ("net_per_hour",), "hours": ("hours_sold",), "labels": {"net_per_hour": "Net per hour"}}
+
+
+def invoiced(lines: Lines):
+    """The lines that count in the labour grids: those with a document number."""
+    return relation(lines).filter(INVOICED)
+
+
+def activity(lines: Lines) -> Grid:
+    """Labour sales per day (date_edit) of invoiced lines."""
+    return sales_grid(invoiced(lines), LABOUR_LINE, "date_edit", "date", name="activity")
+
+
+def departments(lines: Lines) -> Grid:
+    return sales_grid(invoiced(lines), LABOUR_LINE, "department", name="departments")
+
+
+def labour_types(lines: Lines) -> Grid:
+    return sales_grid(invoiced(lines), LABOUR_LINE, "labour_type", name="labour_types")
+
+
+def operators(lines: Lines) -> Grid:
+    """Labour sales per job owner (wip_owner, shown and saved as `operator`)."""
+    return sales_grid(invoiced(lines), LABOUR_LINE, "wip_owner", "operator", name="operators")
+
+
+def documents(lines: Lines, accounts: Lines | None = None) -> pd.DataFrame:
+    """The drill-down: one row per labour invoice or credit note with its figures."""
+    return document_grid(invoiced(lines), LABOUR_LINE, accounts)
+
+
+def rates(lines: Lines, key: str, column: str | None = None) -> Grid:
+    """Hours sold and the effective labour rate (Net ÷ hours sold) per value of `key`.
+
+    Hours sold = Σ allowed hours (time units × minutes_per_unit / 60 × contribution / 100)
+    of invoiced lines; the rate is empty where no hours were sold.
+    """
+    column = column or key
+    inner = f"SELECT *, ({ALLOWED_HOURS}) AS hours, ({LABOUR_LINE['net']}) AS net FROM lines WHERE {INVOICED}"
+    sums = "SUM(hours) AS hours_sold, SUM(net) AS net"
+    rows = query(lines, f"SELECT {key} AS {column}, {sums} FROM ({inner}) GROUP BY {key} ORDER BY {key} NULLS LAST")
+    total = query(lines, f"SELECT {sums} FROM ({inner})")
+    rows, total = _finish_rates(rows), _finish_rates(total)
+    return Grid(f"{column}_rates", rows[[column, *RATE_COLUMNS]], total[list(RATE_COLUMNS)], (column,))
+
+
+def _finish_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in ("hours_sold", "net"):
+        frame[col] = frame[col].astype("float64").fillna(0.0)
+    frame = tidy(frame, ["hours_sold", "net"])
+    frame["net_per_hour"] = ratio(frame["net"], frame["hours_sold"], scale=1.0)
+    return frame
+
+
+def with_rates(grid: Grid, rate: Grid) -> Grid:
+    """The grid with hours sold and the effective rate beside it (for display, not the CSV)."""
+    key = grid.key[0]
+    rows = grid.rows.merge(rate.rows, on=key, how="left")
+    total = None
+    if grid.total is not None:
+        total = pd.concat([grid.total.reset_index(drop=True), rate.total.reset_index(drop=True)], axis=1)
+    return Grid(grid.name, rows, total, grid.key, list(grid.notes))
+
+
+# ---------------------------------------------------------------- the report
+
+
+def unknown_accounts(lines: Lines, accounts: Lines | None) -> pd.DataFrame:
+    """Invoiced lines whose account is missing from `accounts` (they still count as sales)."""
+    frame = query(
+        invoiced(lines),
+        "SELECT document, date_edit AS date, wip_no, line_no, account FROM lines "
+        "ORDER BY date_edit, document, wip_no, line_no",
+    )
+    if accounts is None:
+        return frame
+    known = set(query(accounts, "SELECT account FROM lines")["account"])
+    return frame[~frame["account"].isin(known)].reset_index(drop=True)
+
+
+def uninvoiced(lines: Lines) -> pd.DataFrame:
+    """Lines edited in the period that carry no document: work in progress, not sales."""
+    return query(
+        lines,
+        f"SELECT wip_no, line_no, technician, date_created, date_edit AS date, labour_type, "
+        f"({ALLOWED_HOURS}) AS allowed FROM lines WHERE NOT ({INVOICED}) ORDER BY wip_no, line_no, technician",
+    )
+
+
+def headline(total: pd.DataFrame, prior_total: pd.DataFrame, rate_total: pd.DataFrame) -> dict:
+    """Net, profit, GP%, hours sold and the effective rate; net and GP% of the prior-year period."""
+    now, before, hours = total.iloc[0], prior_total.iloc[0], rate_total.iloc[0]
+    return {
+        "net": float(now["net"]),
+        "profit": float(now["profit"]),
+        "gross": float(now["gross"]),
+        "gp_pct": ratio(now["profit"], now["gross"]),
+        "net_prior": float(before["net"]),
+        "gp_pct_prior": ratio(before["profit"], before["gross"]),
+        "net_growth_pct": ratio(now["net"] - before["net"], abs(before["net"])),
+        "documents": int(now["documents"]),
+        "invoices": int(now["invoices"]),
+        "credits": int(now["credits"]),
+        "hours_sold": float(hours["hours_sold"]),
+        "net_per_hour": float(hours["net_per_hour"]),
+    }
+
+
+KPIS = {
+    "Gross": "allowed time units × labour rate × contribution ÷ 100, summed",
+    "Discount": "the line's discount value, signed like the allowed time",
+    "Net": "Gross − Discount",
+    "Cost": "T × cost per hour × (minutes per unit ÷ 60) × (contribution ÷ 100), where T is the allowed "
+    "time on flat-rate lines and the time taken otherwise",
+    "Profit": "Net − Cost",
+    "Variance": "menu fixed value − menu normal value (menu-priced lines; empty counts as 0) — "
+    "the opposite sign of the parts variance",
+    "GP%": "Profit ÷ Gross × 100, from the group's sums; empty when Gross is 0",
+    "Documents": "distinct invoice and credit-note numbers (split into invoices and credits)",
+    "Hours sold": "allowed time units × minutes per unit ÷ 60 × contribution ÷ 100, summed "
+    "(60-minute units are hours, 6-minute units tenths of an hour)",
+    "Net per hour": "the effective labour rate: Net ÷ hours sold, from the group's sums; empty when no "
+    "hours were sold",
+    "Invoiced": "only lines with a document number count; lines still on open jobs are work in "
+    "progress (see the Workshop report's Open and Close)",
+}
+
+
+@dataclass
+class LabourReport:
+    grids: dict[str, Grid]
+    shown: dict[str, Grid]
+    documents: pd.DataFrame
+    quality: "DataQuality"
+    headline: dict
+    notes: list[str] = field(default_factory=list)
+
+
+def build(ctx) -> LabourReport:
+    """Every grid of the Labour report for the context's period, saved as CSV when a run asks."""
+    from . import present
+    from .report import DataQuality
+
+    present.register(**DISPLAY)
+    lines = ctx.lines("labour_lines")
+    accounts = ctx.table("accounts")
+    makers = {"activity": activity, "departments": departments, "labour_types": labour_types,
+              "operators": operators}
+    grids = {name: make(lines) for name, make in makers.items()}
+    shown = {name: with_rates(grids[name], rates(lines, *GRIDS[name])) for name in grids}
+    prior = departments(ctx.lines("labour_lines", ctx.period.prior()))
+    head = headline(grids["departments"].total, prior.total, rates(lines, "department").total)
+
+    quality = DataQuality()
+    counts = query(lines, f"SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE {INVOICED}) AS inv, "
+                          f"COUNT(*) FILTER (WHERE {INVOICED} AND doc_type IS NULL) AS untyped FROM lines")
+    read, used = int(counts["n"].iloc[0]), int(counts["inv"].iloc[0])
+    quality.add("labour lines edited in the period", read, "read")
+    quality.add("invoiced labour lines", used, "counted in every grid")
+    wip = uninvoiced(lines)
+    quality.add("labour lines not invoiced (no document)", len(wip),
+                "not in the labour grids (work in progress, not sales); listed here", wip)
+    unknown = unknown_accounts(lines, accounts)
+    quality.add("invoiced lines whose account is not in accounts", len(unknown),
+                "counted in every grid (they are sales); listed here", unknown)
+    untyped = int(counts["untyped"].iloc[0])
+    if untyped:
+        detail = query(invoiced(lines), "SELECT document, date_edit AS date, wip_no, line_no FROM lines "
+                                        "WHERE doc_type IS NULL ORDER BY date_edit, document")
+        quality.add("invoiced lines without a doc_type", untyped,
+                    "counted in the sums and in Documents, neither as invoice nor as credit", detail)
+    docs = documents(lines, accounts)
+    ctx.save_all(grids)
+    ctx.record(
+        headline=head,
+        tiles=tiles(head)[:1],
+        rows={"read": read, "used": used, "set_aside": read - used},
+        quality=quality.checks,
+    )
+    return LabourReport(grids, shown, docs, quality, head)
+
+
+def tiles(head: dict) -> list[dict]:
+    """The Labour headline tiles: net (with its change against the prior year), GP%, hours, rate."""
+    growth = head["net_growth_pct"]
+    gp, gp_prior = head["gp_pct"], head["gp_pct_prior"]
+    gp_change = gp - gp_prior if gp == gp and gp_prior == gp_prior else float("nan")
+    delta = head["net"] - head["net_prior"]
+    growth_text = "" if growth != growth else f" ({growth:+.1f} %)"
+    return [
+        {"label": "Labour net sales", "value": head["net"], "kind": "money",
+         "change": growth if growth == growth else delta, "change_text": f"{delta:+,.2f}{growth_text} vs prior year"},
+        {"label": "Labour GP%", "value": gp, "kind": "ratio", "change": gp_change,
+         "change_text": "" if gp_change != gp_change else f"{gp_change:+.1f} pts vs prior year"},
+        {"label": "Hours sold", "value": head["hours_sold"], "kind": "hours",
+         "change_text": f"{head['invoices']:,} invoices · {head['credits']:,} credits"},
+        {"label": "Effective rate (net per hour)", "value": head["net_per_hour"], "kind": "money"},
+    ]

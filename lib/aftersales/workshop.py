@@ -1,0 +1,429 @@
+"""The Workshop report (SPEC §3 "Workshop"): technicians' hours and ratios, pure functions.
+
+Two sources of hours meet per technician:
+
+- labour lines: Open, Close (work in progress at the period's edges), and Allowed, Taken,
+  Charged of the lines invoiced in the period — each line's hours credited by its
+  contribution (time units × minutes_per_unit / 60 × contribution / 100);
+- clockings: Direct (to jobs), Indirect (productive idle codes), Idle (non-productive idle),
+  each clocking counted whole on the day of its clock-in.
+
+Data after `as_of` never counts: a line raised after it is ignored, a line invoiced after it
+is still work in progress, and a clocking still open at the end of `as_of` is an open
+clocking (it counts nowhere and is listed in data quality).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .formulas import ALLOWED_HOURS, LABOUR_LINE, TAKEN_HOURS, ratio, tidy
+from .grids import Grid, Lines, query, sql_date, sum_total
+
+HOUR_COLUMNS = ("open", "close", "direct", "indirect", "idle", "attended", "allowed", "taken")
+MEASURES = (*HOUR_COLUMNS, "charged")
+RATIO_COLUMNS = ("idle_pct", "util_pct", "effi_pct", "pro_pct")
+#: The CSV columns of tables/workshop/technicians.csv (SPEC §5), after the key.
+COLUMNS = ("name", *MEASURES, *RATIO_COLUMNS)
+HISTORY_COLUMNS = ("technician", "name", "in", "wip_no", "line", "description", "out", "reason",
+                   "hours", "allowed", "taken")
+
+#: How the report's own columns are shown (see present.register).
+DISPLAY = {"hours": ("hours",), "labels": {"in": "In", "out": "Out", "line": "Line"}}
+
+_FILLED = "COALESCE({0}, '') <> ''"
+INVOICED = _FILLED.format("document")
+ON_JOB = _FILLED.format("wip_no")
+HAS_TECHNICIAN = _FILLED.format("technician")
+
+
+def _ts(day: dt.date) -> str:
+    return f"TIMESTAMP '{day.isoformat()} 00:00:00'"
+
+
+def _line_states(start: dt.date, last: dt.date, as_of: dt.date) -> str:
+    """SELECT over labour lines adding each line's hours and where it counts in the period.
+
+    `inv` is the day the line was invoiced as known at as_of (NULL while work in progress);
+    an invoiced line with no date_edit has `undated` set and counts nowhere.
+    """
+    inv = f"CASE WHEN {INVOICED} AND date_edit <= {sql_date(as_of)} THEN date_edit END"
+    return (
+        f"SELECT *, ({ALLOWED_HOURS}) AS allowed_h, ({TAKEN_HOURS}) AS taken_h, "
+        f"({LABOUR_LINE['net']}) AS net_v, "
+        f"({INVOICED} AND date_edit IS NULL) AS undated, "
+        f"(date_created < {sql_date(start)} AND (inv IS NULL OR inv >= {sql_date(start)})) AS in_open, "
+        f"(date_created <= {sql_date(last)} AND (inv IS NULL OR inv > {sql_date(last)})) AS in_close, "
+        f"(inv BETWEEN {sql_date(start)} AND {sql_date(last)}) AS in_period "
+        f"FROM (SELECT *, {inv} AS inv FROM lines WHERE date_created <= {sql_date(as_of)}) "
+    )
+
+
+def _counted_lines(start: dt.date, last: dt.date, as_of: dt.date) -> str:
+    """The lines that count in Open, Close or Allowed (before the technician is checked)."""
+    return (
+        f"SELECT * FROM ({_line_states(start, last, as_of)}) "
+        "WHERE NOT undated AND (in_open OR in_close OR COALESCE(in_period, false))"
+    )
+
+
+def line_hours(labour: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Open, Close, Allowed, Taken and Charged per technician (lines with a technician only)."""
+    return query(
+        labour,
+        "SELECT technician, "
+        "SUM(CASE WHEN in_open THEN allowed_h ELSE 0 END) AS open, "
+        "SUM(CASE WHEN in_close THEN allowed_h ELSE 0 END) AS close, "
+        "SUM(CASE WHEN in_period THEN allowed_h ELSE 0 END) AS allowed, "
+        "SUM(CASE WHEN in_period THEN taken_h ELSE 0 END) AS taken, "
+        "SUM(CASE WHEN in_period THEN net_v ELSE 0 END) AS charged "
+        f"FROM ({_counted_lines(start, last, as_of)}) WHERE {HAS_TECHNICIAN} "
+        "GROUP BY technician",
+    )
+
+
+def _clocking_states(start: dt.date, last: dt.date, as_of: dt.date) -> str:
+    """Clockings whose clock-in day is in the period, with their hours and their kind.
+
+    A clocking with no clock-out, or clocked off after the end of as_of, is `open`.
+    """
+    after = _ts(as_of + dt.timedelta(days=1))
+    return (
+        "SELECT *, (clock_out IS NULL OR clock_out >= " + after + ") AS open_clocking, "
+        "CASE WHEN clock_out IS NOT NULL THEN (epoch(clock_out) - epoch(clock_in)) / 3600.0 END AS hours, "
+        f"CASE WHEN {ON_JOB} THEN 'direct' WHEN idle_productive THEN 'indirect' ELSE 'idle' END AS kind "
+        f"FROM lines WHERE CAST(clock_in AS DATE) BETWEEN {sql_date(start)} AND {sql_date(last)}"
+    )
+
+
+def clocking_hours(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Direct, Indirect and Idle hours per technician from the period's closed clockings.
+
+    An idle clocking whose productive flag is empty counts as Idle (non-productive).
+    """
+    sums = ", ".join(f"SUM(CASE WHEN kind = '{k}' THEN hours ELSE 0 END) AS {k}"
+                     for k in ("direct", "indirect", "idle"))
+    return query(
+        clockings,
+        f"SELECT technician, {sums} FROM ({_clocking_states(start, last, as_of)}) "
+        "WHERE NOT open_clocking GROUP BY technician",
+    )
+
+
+def technician_names(clockings: Lines | None, as_of: dt.date) -> dict[str, str]:
+    """Each technician's name: the technician_name of its latest clocking up to as_of."""
+    if clockings is None:
+        return {}
+    frame = query(
+        clockings,
+        "SELECT technician, arg_max(technician_name, clock_in) AS name FROM lines "
+        f"WHERE clock_in < {_ts(as_of + dt.timedelta(days=1))} GROUP BY technician",
+    )
+    return dict(zip(frame["technician"], frame["name"]))
+
+
+def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["attended"] = frame["direct"] + frame["indirect"] + frame["idle"]
+    frame = tidy(frame, list(MEASURES))
+    frame["idle_pct"] = ratio(frame["idle"], frame["attended"])
+    frame["util_pct"] = ratio(frame["taken"], frame["attended"])
+    frame["effi_pct"] = ratio(frame["allowed"], frame["taken"])
+    frame["pro_pct"] = ratio(frame["allowed"], frame["attended"])
+    return frame
+
+
+def technicians(labour: Lines, clockings: Lines | None, start: dt.date, last: dt.date, as_of: dt.date) -> Grid:
+    """The technicians grid: a row per technician with any figure in the period, sorted by code.
+
+    A technician with labour lines but no clocking up to as_of has an empty name.
+    """
+    lines = line_hours(labour, start, last, as_of)
+    if clockings is not None:
+        clocked = clocking_hours(clockings, start, last, as_of)
+    else:
+        clocked = pd.DataFrame({"technician": pd.Series([], dtype="object")})
+    frame = lines.merge(clocked, on="technician", how="outer")
+    for col in ("open", "close", "allowed", "taken", "charged", "direct", "indirect", "idle"):
+        if col not in frame:
+            frame[col] = 0.0
+        frame[col] = frame[col].astype("float64").fillna(0.0)
+    frame = frame.sort_values("technician", kind="stable").reset_index(drop=True)
+    names = technician_names(clockings, as_of)
+    frame.insert(1, "name", frame["technician"].map(names).astype("object"))
+    frame = _ratios(frame)
+    total = _ratios(sum_total(frame, [c for c in MEASURES if c != "attended"]))
+    grid = Grid("technicians", frame[["technician", *COLUMNS]], total[[*MEASURES, *RATIO_COLUMNS]], ("technician",))
+    if clockings is None:
+        grid.notes.append("The source has no clockings: Direct, Indirect, Idle and Attended are 0 "
+                          "and the ratios over attended hours are empty.")
+    return grid
+
+
+def history(labour: Lines, clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """The clock history (the source's resource lines): every clocking whose clock-in day is in
+    the period, by technician and time, with the job line's allowed and taken hours for that
+    technician (repeated on each clocking to the same line). Open clockings show no Out."""
+    shares = query(
+        labour,
+        f"SELECT wip_no, line_no, technician, SUM({ALLOWED_HOURS}) AS allowed, SUM({TAKEN_HOURS}) AS taken "
+        f"FROM lines WHERE date_created <= {sql_date(as_of)} GROUP BY wip_no, line_no, technician",
+    )
+    frame = query(
+        clockings,
+        "SELECT technician, technician_name AS name, clock_in, wip_no, line_no, idle_code, "
+        "description, clock_out, reason, hours, open_clocking "
+        f"FROM ({_clocking_states(start, last, as_of)}) ORDER BY technician, clock_in",
+    )
+    for part in (frame, shares):
+        part["line_no"] = part["line_no"].astype("Int64")
+    frame = frame.merge(shares, on=["wip_no", "line_no", "technician"], how="left")
+    opened = frame["open_clocking"].astype(bool)
+    frame["clock_out"] = frame["clock_out"].where(~opened)
+    frame["hours"] = frame["hours"].astype("float64").where(~opened)
+    out = pd.DataFrame({
+        "technician": frame["technician"],
+        "name": frame["name"],
+        "in": _stamp(frame["clock_in"]),
+        "wip_no": frame["wip_no"],
+        "line": frame["line_no"].map(lambda v: "" if pd.isna(v) else str(int(v))),
+        "description": [_describe(d, c) for d, c in zip(frame["description"], frame["idle_code"])],
+        "out": _stamp(frame["clock_out"]),
+        "reason": frame["reason"],
+        "hours": frame["hours"].astype("float64"),
+        "allowed": frame["allowed"].astype("float64"),
+        "taken": frame["taken"].astype("float64"),
+    })
+    return tidy(out, ["hours", "allowed", "taken"])
+
+
+def _stamp(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M").fillna("").astype("object")
+
+
+def _stamps(frame: pd.DataFrame) -> pd.DataFrame:
+    """Clock-in and clock-out as `YYYY-MM-DD HH:MM` text (a listed time keeps its minutes)."""
+    frame = frame.copy()
+    for col in ("clock_in", "clock_out"):
+        if col in frame:
+            frame[col] = _stamp(frame[col])
+    return frame
+
+
+def _describe(description, idle_code) -> str:
+    text = "" if description is None or pd.isna(description) else str(description)
+    if idle_code is not None and not pd.isna(idle_code) and str(idle_code) != "":
+        return f"{idle_code} · {text}" if text else str(idle_code)
+    return text
+
+
+# ---------------------------------------------------------------- data quality
+
+
+def open_clockings(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Clockings of the period still open at the end of as_of: they count nowhere."""
+    return _stamps(query(
+        clockings,
+        "SELECT technician, technician_name AS name, clock_in, clock_out, wip_no, line_no, idle_code "
+        f"FROM ({_clocking_states(start, last, as_of)}) WHERE open_clocking ORDER BY technician, clock_in",
+    ))
+
+
+def clockings_without_line(labour: Lines, clockings: Lines, start: dt.date, last: dt.date,
+                           as_of: dt.date) -> pd.DataFrame:
+    """The period's closed job clockings whose job (and line, when given) has no labour line
+    raised by as_of. They still count in Direct."""
+    known = query(labour, f"SELECT DISTINCT wip_no, line_no FROM lines WHERE date_created <= {sql_date(as_of)}")
+    frame = query(
+        clockings,
+        "SELECT technician, technician_name AS name, clock_in, clock_out, wip_no, line_no, hours "
+        f"FROM ({_clocking_states(start, last, as_of)}) WHERE NOT open_clocking AND kind = 'direct' "
+        "ORDER BY technician, clock_in",
+    )
+    jobs = set(known["wip_no"])
+    pairs = set(zip(known["wip_no"], known["line_no"]))
+    missing = [
+        (w not in jobs) if pd.isna(n) else ((w, int(n)) not in pairs)
+        for w, n in zip(frame["wip_no"], frame["line_no"])
+    ]
+    return _stamps(tidy(frame[pd.Series(missing, index=frame.index, dtype=bool)].reset_index(drop=True), ["hours"]))
+
+
+def idle_without_flag(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """The period's closed idle clockings whose productive flag is empty: counted as Idle."""
+    frame = query(
+        clockings,
+        "SELECT technician, technician_name AS name, clock_in, clock_out, idle_code, description, hours "
+        f"FROM ({_clocking_states(start, last, as_of)}) WHERE NOT open_clocking AND NOT ({ON_JOB}) "
+        "AND idle_productive IS NULL ORDER BY technician, clock_in",
+    )
+    return _stamps(tidy(frame, ["hours"]))
+
+
+def lines_without_technician(labour: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Lines that would count in Open, Close or Allowed but name no technician: set aside."""
+    frame = query(
+        labour,
+        "SELECT wip_no, line_no, document, date_created, date_edit, in_open AS open, in_close AS close, "
+        "COALESCE(in_period, false) AS invoiced_in_period, allowed_h AS allowed, taken_h AS taken, "
+        f"net_v AS charged FROM ({_counted_lines(start, last, as_of)}) WHERE NOT ({HAS_TECHNICIAN}) "
+        "ORDER BY wip_no, line_no",
+    )
+    return tidy(frame, ["allowed", "taken", "charged"])
+
+
+def undated_invoiced_lines(labour: Lines, as_of: dt.date) -> pd.DataFrame:
+    """Invoiced lines (a document) with no date_edit: their invoice day is unknown."""
+    return query(
+        labour,
+        f"SELECT wip_no, line_no, technician, document, date_created FROM lines WHERE {INVOICED} "
+        f"AND date_edit IS NULL AND date_created <= {sql_date(as_of)} ORDER BY wip_no, line_no",
+    )
+
+
+def _count(rel: Lines, sql: str) -> int:
+    return int(query(rel, sql)["n"].iloc[0])
+
+
+# ---------------------------------------------------------------- the report
+
+UTIL_NOTE = (
+    "Util% is Taken ÷ Attended × 100: the hours taken on the lines invoiced in the period per hour "
+    "the technician was attended (clocked on jobs, productive idle and non-productive idle). The "
+    "source screen prints “Util% = Taken / Charged × 100”, which divides hours by money and so has "
+    "no meaning as a percentage; the workbook uses attended hours, the industry's definition, which is "
+    "also the only one for which Pro% = Util% × Effi% ÷ 100 is the hours sold per hour attended."
+)
+
+KPIS = {
+    "Line hours": "time units × minutes per unit ÷ 60 × contribution ÷ 100 (a line split between "
+    "technicians credits each its share; 60-minute units are hours, 6-minute units tenths)",
+    "Clocking hours": "clock-out − clock-in; a clocking counts whole on the day of its clock-in (one "
+    "across midnight belongs to the day it started); an open clocking counts nowhere",
+    "Open": "allowed hours of the technician's lines raised before the first day and not invoiced "
+    "before it (un-invoiced, or invoiced on or after the first day)",
+    "Close": "allowed hours of the technician's lines raised on or before the last day and not "
+    "invoiced by it (un-invoiced, or invoiced after the last day)",
+    "Direct": "hours clocked to jobs (a WIP number on the clocking)",
+    "Indirect": "hours clocked to productive idle codes",
+    "Idle": "hours clocked to non-productive idle codes (and idle codes without a productive flag)",
+    "Attended": "Direct + Indirect + Idle",
+    "Allowed": "allowed hours of the technician's lines invoiced in the period (hours sold)",
+    "Taken": "taken hours of those lines",
+    "Charged": "Net labour value of those lines (Gross − discount, credited by contribution)",
+    "Idle%": "Idle ÷ Attended × 100",
+    "Util%": "Taken ÷ Attended × 100 (utilisation; see the note on the source screen's formula)",
+    "Effi%": "Allowed ÷ Taken × 100 (efficiency)",
+    "Pro%": "Allowed ÷ Attended × 100 (productivity) = Util% × Effi% ÷ 100 wherever both exist",
+    "Totals": "the totals row sums the hours and money; its percentages are ratios of the summed hours",
+    "Empty ratios": "a ratio whose denominator is 0 is empty, not 0",
+    "After as-of": "lines raised after as-of are ignored; a line invoiced after as-of is still work in "
+    "progress; a clocking not clocked off by the end of as-of is open",
+}
+
+
+@dataclass
+class WorkshopReport:
+    grids: dict[str, Grid]
+    history: pd.DataFrame
+    quality: "DataQuality"
+    headline: dict
+    targets: dict
+    notes: list[str] = field(default_factory=list)
+
+
+def headline(total: pd.DataFrame, targets: dict) -> dict:
+    row = total.iloc[0]
+    head = {c: float(row[c]) for c in (*MEASURES, *RATIO_COLUMNS)}
+    head["targets"] = dict(targets)
+    return head
+
+
+def build(ctx) -> WorkshopReport:
+    """The Workshop report for the context's period, saved as CSV when a run asks."""
+    from . import present
+    from .report import DataQuality
+
+    present.register(**DISPLAY)
+    period = ctx.period
+    start, last, as_of = period.start, period.last, period.as_of
+    labour = ctx.table("labour_lines")
+    clockings = ctx.table("clockings")
+    grid = technicians(labour, clockings, start, last, as_of)
+    targets = {k: float(v) for k, v in ctx.params["workshop_targets"].items()}
+    head = headline(grid.total, targets)
+    notes = [UTIL_NOTE]
+
+    quality = DataQuality()
+    lines_read = _count(labour, f"SELECT COUNT(*) AS n FROM ({_counted_lines(start, last, as_of)})")
+    no_tech = lines_without_technician(labour, start, last, as_of)
+    quality.add("labour lines in Open, Close or invoiced in the period", lines_read, "read")
+    quality.add("labour lines without a technician", len(no_tech),
+                "set aside: not in the technicians grid (still in the Labour report when invoiced)", no_tech)
+    undated = undated_invoiced_lines(labour, as_of)
+    quality.add("invoiced labour lines without date_edit", len(undated),
+                "counted nowhere: the day they were invoiced is unknown", undated)
+    read, set_aside = lines_read, len(no_tech)
+    if clockings is not None:
+        clock_read = _count(clockings, f"SELECT COUNT(*) AS n FROM ({_clocking_states(start, last, as_of)})")
+        opened = open_clockings(clockings, start, last, as_of)
+        no_line = clockings_without_line(labour, clockings, start, last, as_of)
+        no_flag = idle_without_flag(clockings, start, last, as_of)
+        quality.add("clockings with clock-in in the period", clock_read, "read")
+        quality.add("open clockings (no clock-out by the end of as-of)", len(opened),
+                    "set aside: counted nowhere", opened)
+        quality.add("clockings to jobs that have no labour line", len(no_line),
+                    "counted in Direct; listed here", no_line)
+        quality.add("idle clockings without a productive flag", len(no_flag),
+                    "counted in Idle (non-productive); listed here", no_flag)
+        read += clock_read
+        set_aside += len(opened)
+        hist = history(labour, clockings, start, last, as_of)
+        limit = int(ctx.params["report"]["drilldown_rows"])
+        if len(hist) > limit:
+            notes.append(f"The clock history shows the first {limit:,} of {len(hist):,} clockings "
+                         "(by technician and time); every clocking counts in the technicians grid.")
+            hist = hist.head(limit)
+    else:
+        notes.append("The source has no clockings table: the clock history and attended hours need it.")
+        hist = pd.DataFrame(columns=list(HISTORY_COLUMNS))
+    ctx.save(grid, "technicians")
+    ctx.record(
+        headline=head,
+        tiles=tiles(head)[:1],
+        rows={"read": read, "used": read - set_aside, "set_aside": set_aside},
+        quality=quality.checks,
+    )
+    return WorkshopReport({"technicians": grid}, hist, quality, head, targets, notes)
+
+
+def tiles(head: dict) -> list[dict]:
+    """The Workshop headline tiles: Pro% first (the landing page's), then Util%, Effi%, hours."""
+    targets = head.get("targets", {})
+
+    def against(value: float, name: str) -> dict:
+        target = targets.get(name)
+        if target is None or value != value:
+            return {}
+        return {"change": value - target, "change_text": f"{value - target:+.1f} pts vs target {target:g} %"}
+
+    return [
+        {"label": "Workshop productivity (Pro%)", "value": head["pro_pct"], "kind": "ratio",
+         **against(head["pro_pct"], "productivity")},
+        {"label": "Utilisation (Util%)", "value": head["util_pct"], "kind": "ratio",
+         **against(head["util_pct"], "utilisation")},
+        {"label": "Efficiency (Effi%)", "value": head["effi_pct"], "kind": "ratio",
+         **against(head["effi_pct"], "efficiency")},
+        {"label": "Hours attended", "value": head["attended"], "kind": "hours"},
+        {"label": "Hours sold", "value": head["allowed"], "kind": "hours"},
+        {"label": "Labour charged", "value": head["charged"], "kind": "money"},
+    ]
+
+
+def target_lines(targets: dict) -> dict[str, float]:
+    """The chart's target lines, named as the ratios they apply to."""
+    names = {"utilisation": "Util%", "efficiency": "Effi%", "productivity": "Pro%"}
+    return {names.get(k, k): v for k, v in targets.items()}

@@ -1,0 +1,288 @@
+"""Alert emails: what is written into a run's emails/, and delivery through a real SMTP server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from aftersales import notify, params
+from aftersales.cli import main
+
+aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
+
+PERIOD_TEXT = "01 Mar 2024 to 31 Mar 2024 · as of 31 Mar 2024"
+
+ALERTS = pd.DataFrame([
+    dict(rule="gp_drop", account="A1", name="Alpha Garage", owner="R1", owner_email="rita@example.com",
+         value=-7.5, threshold=5.0, message="GP% fell 7.5 points", document=None, owner_name="Rita Rep"),
+    dict(rule="sales_decline", account="A1", name="Alpha Garage", owner="R1", owner_email="rita@example.com",
+         value=-25.0, threshold=20.0, message="Sales fell 25.0%", document=None, owner_name="Rita Rep"),
+    dict(rule="large_document", account="A2", name="Beta & <Sons>", owner="R2", owner_email="bob@example.com",
+         value=6123.45, threshold=5000.0, message="Invoice D9 of 2024-03-05: Net 6,123.45", document="D9",
+         owner_name="Bob Rep"),
+    dict(rule="sales_decline", account="A3", name="Gamma", owner="R3", owner_email=None,
+         value=-40.0, threshold=20.0, message="Sales fell 40.0%", document=None, owner_name="Carl NoMail"),
+    dict(rule="large_document", account="ZZ", name=None, owner=None, owner_email=None,
+         value=5000.0, threshold=5000.0, message="Invoice D8 of 2024-03-06: Net 5,000.00", document="D8",
+         owner_name=None),
+])
+INFO = pd.DataFrame([
+    dict(account="A1", name="Alpha Garage", owner="R1", territory="N", segment="F", email="buyer@alpha.example"),
+    dict(account="A3", name="Gamma", owner="R3", territory="N", segment="F", email=None),
+])
+REPS = pd.DataFrame([dict(rep="R1", name="Rita Rep", email="rita@example.com")])
+
+
+def settings(**notify_values):
+    out = params.load()
+    out["notify"] = {**out["notify"], "report_link_base": "https://reports.example/pack", **notify_values}
+    return out
+
+
+def write_run(folder: Path, **notify_values) -> Path:
+    declining = ALERTS[ALERTS["rule"] == "sales_decline"][["account", "name", "owner", "owner_email", "owner_name"]]
+    notify.write_run_emails(folder, ALERTS, declining, INFO, REPS, settings(**notify_values), period_text=PERIOD_TEXT)
+    return folder
+
+
+def parse(data: bytes):
+    return BytesParser(policy=policy.default).parsebytes(data)
+
+
+def bodies(msg) -> tuple[str, str]:
+    return (msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content())
+
+
+# ---------------------------------------------------------------- writing
+
+
+def test_one_email_per_owner_with_their_alerts_and_figures(tmp_path):
+    """Each owner gets one email, to their address, listing only their alerts with the figures and the report link."""
+    run = write_run(tmp_path)
+    names = sorted(p.name for p in (run / "emails").glob("*.eml"))
+    assert names == ["R1.eml", "R2.eml", "R3.eml", "_no_owner.eml"]
+    rita = notify.read(run / "emails" / "R1.eml")
+    assert rita["To"].addresses[0].addr_spec == "rita@example.com"
+    assert "2 alerts" in rita["Subject"] and "01 Mar 2024 to 31 Mar 2024" in rita["Subject"]
+    plain, html = bodies(rita)
+    for text in (plain, html):
+        assert "-7.5 pts" in text and "-25.0 %" in text and "Alpha Garage" in text
+        assert "https://reports.example/pack/accounts.html" in text
+        assert "Beta" not in text
+    bob_html = bodies(notify.read(run / "emails" / "R2.eml"))[1]
+    assert "6,123.45" in bob_html and "Beta &amp; &lt;Sons&gt;" in bob_html, "names from the data are escaped"
+
+
+def test_no_owner_and_rep_without_email_go_to_the_catch_all(tmp_path):
+    """Alerts with no owner, and a rep with no email, are addressed to the catch-all address, saying why."""
+    run = write_run(tmp_path, catch_all="desk@example.com")
+    orphan = notify.read(run / "emails" / "_no_owner.eml")
+    assert orphan["To"].addresses[0].addr_spec == "desk@example.com"
+    assert "5,000.00" in bodies(orphan)[0]
+    carl = notify.read(run / "emails" / "R3.eml")
+    assert carl["To"].addresses[0].addr_spec == "desk@example.com"
+    assert "no email" in carl[notify.NOTE_HEADER]
+    assert "Carl NoMail (R3) has no email" in bodies(carl)[0]
+
+
+def test_outreach_drafts_are_polite_and_hold_no_figures(tmp_path):
+    """Each declining account gets a draft to the customer from its owner, naming it, with no internal figure."""
+    run = write_run(tmp_path)
+    drafts = sorted(p.name for p in (run / "emails" / "outreach").glob("*.eml"))
+    assert drafts == ["A1.eml", "A3.eml"]
+    alpha = notify.read(run / "emails" / "outreach" / "A1.eml")
+    assert alpha["To"].addresses[0].addr_spec == "buyer@alpha.example"
+    assert alpha["From"].addresses[0].addr_spec == "rita@example.com"
+    assert alpha["X-Unsent"] == "1"
+    text = alpha.get_body(("plain",)).get_content()
+    assert "Dear Alpha Garage" in text and "Rita Rep" in text
+    assert not any(ch.isdigit() for ch in text), "no figures in a customer email"
+    gamma = notify.read(run / "emails" / "outreach" / "A3.eml")
+    assert gamma["To"] is None, "no contact email: the owner fills it in"
+
+
+def test_report_link_defaults_to_the_final_run_folder(tmp_path):
+    """Without a link base the email links the report file where the run lands, not the temporary folder."""
+    tmp = tmp_path / ".pack.tmp-1234"
+    link = notify.report_link(params.load(), tmp)
+    assert link == (tmp_path / "pack" / "accounts.html").as_uri()
+
+
+# ---------------------------------------------------------------- sending
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every message; refuses the addresses in `refuse`."""
+
+    def __init__(self, refuse=()):
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refuse = set(refuse)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+    def by_recipient(self) -> dict[str, object]:
+        return {rcpt: parse(content) for _, rcpts, content in self.messages for rcpt in rcpts}
+
+
+@pytest.fixture
+def server():
+    """Start a real SMTP server on localhost; yields a function (handler, **options) → 'host:port'."""
+    started = []
+
+    def _start(handler, **options):
+        port = free_port()
+        ctl = aiosmtpd_controller.Controller(handler, hostname="127.0.0.1", port=port, **options)
+        ctl.start()
+        started.append(ctl)
+        return f"127.0.0.1:{port}"
+
+    yield _start
+    for ctl in started:
+        ctl.stop()
+
+
+def test_notify_delivers_each_owner_email(tmp_path, server, capsys):
+    """`aftersales notify` delivers the owner emails to their recipients with subject and figures."""
+    run = write_run(tmp_path, catch_all="desk@example.com")
+    box = Mailbox()
+    address = server(box)
+    assert main(["notify", str(run), "--smtp", address, "--sender", "alerts@dealer.example"]) == 0
+    got = box.by_recipient()
+    assert sorted(got) == ["bob@example.com", "desk@example.com", "rita@example.com"]
+    assert len(box.messages) == 4, "the catch-all receives the no-owner email and R3's"
+    assert {m[0] for m in box.messages} == {"alerts@dealer.example"}
+    rita = got["rita@example.com"]
+    assert "Rita Rep" in rita["Subject"] and "2 alerts" in rita["Subject"]
+    assert "-25.0 %" in rita.get_body(("plain",)).get_content()
+    assert "6,123.45" in got["bob@example.com"].get_body(("html",)).get_content()
+    assert all("outreach" not in str(m[2]) for m in box.messages)
+    assert not any(b"Dear " in m[2] for m in box.messages), "outreach drafts are never sent"
+    err = capsys.readouterr().err
+    assert "R3.eml" in err and "no email" in err, "a rep without an email is reported"
+
+
+def test_dry_run_sends_nothing(tmp_path, server, capsys):
+    """--dry-run lists what would be sent and delivers nothing."""
+    run = write_run(tmp_path)
+    box = Mailbox()
+    address = server(box)
+    assert main(["notify", str(run), "--smtp", address, "--dry-run"]) == 0
+    assert box.messages == []
+    assert "would send R1.eml to rita@example.com" in capsys.readouterr().err
+
+
+def test_a_refused_message_leaves_the_others_sent(tmp_path, server, capsys):
+    """A message the server refuses is named as failed, the others are delivered, and the exit status is non-zero."""
+    run = write_run(tmp_path)
+    box = Mailbox(refuse={"bob@example.com"})
+    address = server(box)
+    assert main(["notify", str(run), "--smtp", address]) == 1
+    assert "rita@example.com" in box.by_recipient()
+    assert "bob@example.com" not in box.by_recipient()
+    assert len(box.messages) == 3
+    captured = capsys.readouterr()
+    assert "R2.eml not sent" in captured.err and "550" in captured.err
+    assert "sent 3 email(s); 1 not sent" in captured.out
+
+
+def test_no_recipient_at_all_is_reported_not_a_crash(tmp_path, server, capsys):
+    """A rep without an email and no catch-all address: that email is reported unsent, the others go out."""
+    run = write_run(tmp_path, catch_all="")
+    box = Mailbox()
+    assert main(["notify", str(run), "--smtp", server(box)]) == 1
+    assert sorted(box.by_recipient()) == ["bob@example.com", "rita@example.com"]
+    err = capsys.readouterr().err
+    assert "R3.eml not sent: no recipient" in err and "_no_owner.eml not sent" in err
+
+
+def test_unreachable_server_and_missing_run_are_one_clear_error(tmp_path, capsys):
+    """A server that does not answer, a bad --smtp or a folder without emails is one message and exit 2."""
+    run = write_run(tmp_path / "run")
+    assert main(["notify", str(run), "--smtp", f"127.0.0.1:{free_port()}"]) == 2
+    assert main(["notify", str(run), "--smtp", "localhost"]) == 2
+    assert main(["notify", str(tmp_path / "nothing"), "--smtp", "localhost:25"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the mail server" in err and "HOST:PORT" in err and "no emails folder" in err
+    assert "Traceback" not in err
+
+
+def authenticator(expected: str):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == expected.encode()
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_login_password_comes_from_the_environment(tmp_path, server, monkeypatch, capsys):
+    """With login on, the password is read from the environment variable the settings name; none set is an error."""
+    run = write_run(tmp_path)
+    box = Mailbox()
+    address = server(box, authenticator=authenticator("s3cret"), auth_require_tls=False, auth_required=True)
+    conf = settings(login=True, username="reports", password_env="TEST_SMTP_PASSWORD")
+    monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
+    with pytest.raises(notify.NotifyError, match="TEST_SMTP_PASSWORD"):
+        notify.send(run, address, settings=conf)
+    assert box.messages == []
+    outcome = notify.send(run, address, settings=conf, environ={"TEST_SMTP_PASSWORD": "s3cret"})
+    assert sorted(outcome.sent) == ["R1.eml", "R2.eml", "R3.eml", "_no_owner.eml"]
+    with pytest.raises(notify.NotifyError, match="refused the login"):
+        notify.send(run, address, settings=conf, environ={"TEST_SMTP_PASSWORD": "wrong"})
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a test certificate")
+def test_starttls_then_login(tmp_path, server):
+    """With STARTTLS on, the connection is encrypted before the login and the messages are delivered."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    box = Mailbox()
+    address = server(box, tls_context=server_tls, require_starttls=True, authenticator=authenticator("pw"),
+                     auth_required=True)
+    run = write_run(tmp_path / "run")
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    conf = settings(starttls=True, login=True, password_env="PW")
+    outcome = notify.send(run, address, settings=conf, environ={"PW": "pw"}, ssl_context=client_tls)
+    assert outcome.ok and len(outcome.sent) == 4
+    assert len(box.messages) == 4
+    with pytest.raises(notify.NotifyError):  # STARTTLS required by the server but switched off
+        notify.send(run, address, settings=settings(login=True, password_env="PW"), environ={"PW": "pw"})
+
+
+def test_send_on_run_only_when_switched_on_with_a_server(tmp_path, server):
+    """A run sends its emails itself only when params switch it on and name a server; it says what happened."""
+    run = write_run(tmp_path, catch_all="desk@example.com")
+    box = Mailbox()
+    address = server(box)
+    assert "no email was sent" in notify.send_on_run(run, settings(send_on_run=True, smtp=""))
+    assert box.messages == []
+    text = notify.send_on_run(run, settings(send_on_run=True, smtp=address))
+    assert text == f"Alert emails sent through {address}: 4."
+    assert len(box.messages) == 4
