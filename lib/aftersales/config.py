@@ -11,7 +11,8 @@ REPORTS = ("parts", "labour", "workshop", "accounts", "sales")
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The project checkout (lib/aftersales → project root).
 PROJECT_DIR = Path(os.environ.get("AFTERSALES_HOME", PACKAGE_DIR.parent.parent))
-NOTEBOOK_DIR = PROJECT_DIR / "notebooks"
+#: The report notebooks (a test or a dealer may point this at their own copies).
+NOTEBOOK_DIR = Path(os.environ.get("AFTERSALES_NOTEBOOKS", PROJECT_DIR / "notebooks"))
 PARAMS_DIR = PROJECT_DIR / "params"
 DEFAULT_PARAMS = PARAMS_DIR / "default.yaml"
 OUTPUT_DIR = PROJECT_DIR / "outputs"

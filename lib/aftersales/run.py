@@ -31,6 +31,10 @@ from .validate import check
 NOTEBOOK_PARAMETERS = ("source", "period", "date_from", "date_to", "as_of", "params_file", "out_dir", "interactive")
 
 
+#: Seconds a report's process gets past its execution timeout to export its page.
+EXPORT_GRACE = 15
+
+
 class RunError(Exception):
     """A run that cannot start (bad parameters, a locked output folder)."""
 
@@ -146,13 +150,13 @@ def execute(reports: Sequence[str], tmp: Path, parameters: dict, jobs: int, time
                 report = waiting.pop(0)
                 cmd = [sys.executable, "-m", "aftersales.worker", report, str(tmp),
                        json.dumps(parameters), str(timeout)]
-                proc = subprocess.Popen(cmd, env=env, start_new_session=True,
+                proc = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 running[report] = (proc, time.monotonic())
             time.sleep(0.05)
             for report, (proc, started) in list(running.items()):
                 elapsed = time.monotonic() - started
-                if proc.poll() is None and elapsed > timeout + 30:
+                if proc.poll() is None and elapsed > timeout + EXPORT_GRACE:
                     _kill(proc)
                     proc.wait()
                 if proc.poll() is None:
@@ -163,7 +167,8 @@ def execute(reports: Sequence[str], tmp: Path, parameters: dict, jobs: int, time
                 if status_file.exists():
                     status = json.loads(status_file.read_text(encoding="utf-8"))
                 else:
-                    reason = (f"stopped after {timeout:g} s (timeout)" if elapsed > timeout
+                    reason = (f"stopped after {elapsed:.0f} s: the report's time limit is {timeout:g} s"
+                              if elapsed > timeout
                               else f"the report's process ended without a result: {stderr.strip()[-500:]}")
                     status = {"report": report, "status": "failed", "error": reason, "seconds": round(elapsed, 3)}
                 statuses[report] = status
@@ -176,9 +181,21 @@ def execute(reports: Sequence[str], tmp: Path, parameters: dict, jobs: int, time
     return statuses
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _die_with_parent() -> None:
+    """In a report's process: die when the run dies (its kernel then exits on its own)."""
     try:
-        os.killpg(proc.pid, 9)
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Stop a report's process; its kernel notices its parent is gone and exits."""
+    try:
+        proc.kill()
     except ProcessLookupError:
         pass
 
@@ -225,12 +242,16 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
         tmp.mkdir(parents=True)
         parameters["out_dir"] = str(tmp)
         progress(f"running {', '.join(reports)} for {period.start} to {period.end} ({jobs} at a time)")
-        statuses = execute(reports, tmp, parameters, jobs, float(settings["run"]["timeout_seconds"]), progress)
-        from .pack import finish
+        try:
+            statuses = execute(reports, tmp, parameters, jobs, float(settings["run"]["timeout_seconds"]), progress)
+            from .pack import finish
 
-        finish(tmp, out, period=period, reports=reports, statuses=statuses, settings=settings,
-               parameters=parameters, source_info=source_info, seconds=time.monotonic() - started)
-        _swap(tmp, out)
+            finish(tmp, out, period=period, reports=reports, statuses=statuses, settings=settings,
+                   parameters=parameters, source_info=source_info, seconds=time.monotonic() - started)
+            _swap(tmp, out)
+        except BaseException:  # Ctrl-C or a crash: the previous pack stays, nothing half-written
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return RunResult(out, statuses)
 
 

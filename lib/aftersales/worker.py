@@ -41,7 +41,13 @@ def main(report: str, run_dir: str, parameters_json: str, timeout: str) -> int:
     except papermill.PapermillExecutionError as exc:
         status.update(status="failed", error=f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})")
     except Exception as exc:  # a dead kernel, a timeout: the report fails, the run goes on
-        status.update(status="failed", error=f"{type(exc).__name__}: {exc}".strip())
+        if "Timeout" in type(exc).__name__:
+            error = f"stopped: a step ran longer than the report's time limit of {float(timeout):g} s"
+        elif "DeadKernel" in type(exc).__name__:
+            error = "the report's kernel died (out of memory or killed)"
+        else:
+            error = f"{type(exc).__name__}: {exc}".strip()
+        status.update(status="failed", error=error)
     status["execute_seconds"] = round(time.monotonic() - started, 3)
     if executed.exists():
         try:
