@@ -11,9 +11,15 @@ from .config import DEMO_DIR
 
 
 def _made_for(folder: Path) -> dt.date | None:
+    """The as-of the cached demo was made for; None when absent or made by another generator."""
+    from .demo import VERSION
+
     meta = folder / "demo.json"
     try:
-        return dt.date.fromisoformat(json.loads(meta.read_text(encoding="utf-8"))["as_of"])
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if data.get("version") != VERSION:
+            return None
+        return dt.date.fromisoformat(data["as_of"])
     except (OSError, ValueError, KeyError):
         return None
 
