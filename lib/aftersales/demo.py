@@ -52,11 +52,9 @@ import numpy as np
 import pandas as pd
 
 from .contract import BOOLEAN, DATE, INTEGER, SQL_TYPES, TABLES, TEXT, TIMESTAMP
+from .demo_source import GENERATOR_VERSION
 
 __all__ = ["SCALES", "FORMATS", "HISTORY_MONTHS", "generate"]
-
-#: Bumped whenever the generator changes what it writes: a cached demo of another version is remade.
-VERSION = 1
 
 SCALES = ("small", "medium", "large")
 FORMATS = ("parquet", "csv")
@@ -1589,7 +1587,7 @@ def generate(out_dir: str | Path, *, as_of: datetime.date, seed: int = 0, scale:
         store.close()
         shutil.rmtree(tmp, ignore_errors=True)
     meta = {"seed": int(seed), "scale": scale, "as_of": as_of.isoformat(), "format": fmt, "rows": rows,
-            "version": VERSION}
+            "version": GENERATOR_VERSION}
     tmp_meta = meta_path.with_name("demo.json.part")
     tmp_meta.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp_meta, meta_path)

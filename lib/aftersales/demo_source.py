@@ -9,15 +9,17 @@ from pathlib import Path
 
 from .config import DEMO_DIR
 
+#: Bumped whenever the generator (demo.py) changes what it writes: a cached demo of
+#: another version is remade.
+GENERATOR_VERSION = 1
+
 
 def _made_for(folder: Path) -> dt.date | None:
     """The as-of the cached demo was made for; None when absent or made by another generator."""
-    from .demo import VERSION
-
     meta = folder / "demo.json"
     try:
         data = json.loads(meta.read_text(encoding="utf-8"))
-        if data.get("version") != VERSION:
+        if data.get("version") != GENERATOR_VERSION:
             return None
         return dt.date.fromisoformat(data["as_of"])
     except (OSError, ValueError, KeyError):

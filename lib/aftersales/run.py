@@ -12,7 +12,6 @@ import fcntl
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import params as params_module
-from .config import NOTEBOOK_DIR, OUTPUT_DIR, REPORTS
+from .config import OUTPUT_DIR, REPORTS
 from .contract import REPORT_TABLES
 from .periods import Period
 from .source import Source
@@ -67,11 +66,27 @@ def check_reports(reports: Sequence[str]) -> list[str]:
     return [r for r in REPORTS if r in reports]
 
 
+def notebook_parameters(path: Path) -> set[str]:
+    """The names a notebook's `parameters` cell assigns (read without executing it)."""
+    import ast
+
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            names = set()
+            for node in ast.parse(source).body:
+                targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+            return names
+    return set()
+
+
 def check_notebook_parameters(report: str, given: dict) -> None:
     """Refuse a parameter the notebook does not declare (papermill only warns)."""
-    import papermill
+    from . import config
 
-    declared = set(papermill.inspect_notebook(str(NOTEBOOK_DIR / f"{report}.ipynb")))
+    declared = notebook_parameters(config.NOTEBOOK_DIR / f"{report}.ipynb")
     unknown = sorted(set(given) - declared)
     if unknown:
         raise RunError(f"notebook {report}.ipynb does not declare the parameter(s) {', '.join(unknown)}")
@@ -135,69 +150,61 @@ def _alive(pid: int) -> bool:
 
 def execute(reports: Sequence[str], tmp: Path, parameters: dict, jobs: int, timeout: float,
             progress: Callable[[str], None]) -> dict[str, dict]:
-    """Run each report's worker process, at most `jobs` at a time; a report past its
-    timeout is killed (kernel included) and reported as failed."""
-    env = dict(os.environ)
-    env["JUPYTER_PATH"] = _kernel_home() + os.pathsep + env.get("JUPYTER_PATH", "")
-    env.pop("MPLBACKEND", None)
+    """Run each report in its own process, at most `jobs` at a time; a report past its
+    time limit is killed (its kernel exits with it) and reported as failed."""
+    import multiprocessing
+
+    os.environ["JUPYTER_PATH"] = _kernel_home() + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+    os.environ.pop("MPLBACKEND", None)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["aftersales.worker"])
     waiting = list(reports)
-    running: dict[str, tuple[subprocess.Popen, float]] = {}
+    running: dict[str, tuple[multiprocessing.Process, float]] = {}
     statuses: dict[str, dict] = {}
-    done = 0
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
                 report = waiting.pop(0)
-                cmd = [sys.executable, "-m", "aftersales.worker", report, str(tmp),
-                       json.dumps(parameters), str(timeout)]
-                proc = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                proc = context.Process(target=_report_process, args=(report, str(tmp), parameters, timeout),
+                                       name=f"aftersales-{report}")
+                proc.start()
                 running[report] = (proc, time.monotonic())
             time.sleep(0.05)
             for report, (proc, started) in list(running.items()):
                 elapsed = time.monotonic() - started
-                if proc.poll() is None and elapsed > timeout + EXPORT_GRACE:
-                    _kill(proc)
-                    proc.wait()
-                if proc.poll() is None:
+                if proc.is_alive() and elapsed > timeout + EXPORT_GRACE:
+                    proc.kill()
+                    proc.join()
+                if proc.is_alive():
                     continue
                 del running[report]
-                stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-                status_file = tmp / "status" / f"{report}.json"
-                if status_file.exists():
-                    status = json.loads(status_file.read_text(encoding="utf-8"))
-                else:
-                    reason = (f"stopped after {elapsed:.0f} s: the report's time limit is {timeout:g} s"
-                              if elapsed > timeout
-                              else f"the report's process ended without a result: {stderr.strip()[-500:]}")
-                    status = {"report": report, "status": "failed", "error": reason, "seconds": round(elapsed, 3)}
-                statuses[report] = status
-                done += 1
+                statuses[report] = _status(tmp, report, proc.exitcode, elapsed, timeout)
+                status = statuses[report]
                 word = "done" if status["status"] == "ok" else f"FAILED: {status['error']}"
-                progress(f"[{done}/{len(reports)}] {report} {word} ({status.get('seconds', elapsed):.1f} s)")
+                progress(f"[{len(statuses)}/{len(reports)}] {report} {word} ({status.get('seconds', elapsed):.1f} s)")
     finally:
         for proc, _ in running.values():
-            _kill(proc)
+            proc.kill()
     return statuses
 
 
-def _die_with_parent() -> None:
-    """In a report's process: die when the run dies (its kernel then exits on its own)."""
-    try:
-        import ctypes
-        import signal
+def _report_process(report: str, run_dir: str, parameters: dict, timeout: float) -> None:
+    from .worker import run_report
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    sys.exit(run_report(report, run_dir, parameters, timeout))
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    """Stop a report's process; its kernel notices its parent is gone and exits."""
-    try:
-        proc.kill()
-    except ProcessLookupError:
-        pass
+def _status(tmp: Path, report: str, exitcode: int | None, elapsed: float, timeout: float) -> dict:
+    status_file = tmp / "status" / f"{report}.json"
+    if status_file.exists():
+        return json.loads(status_file.read_text(encoding="utf-8"))
+    if elapsed > timeout:
+        reason = f"stopped after {elapsed:.0f} s: the report's time limit is {timeout:g} s"
+    else:
+        log = tmp / "status" / f"{report}.log"
+        tail = log.read_text(encoding="utf-8", errors="replace").strip()[-500:] if log.exists() else ""
+        reason = f"the report's process ended without a result (exit code {exitcode}) {tail}".strip()
+    return {"report": report, "status": "failed", "error": reason, "seconds": round(elapsed, 3)}
 
 
 def default_out(period: Period) -> Path:

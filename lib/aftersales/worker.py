@@ -1,7 +1,10 @@
 """One report of a run, in its own process: execute the notebook, export its page.
 
-`python -m aftersales.worker REPORT RUN_DIR PARAMETERS_JSON TIMEOUT` writes
-RUN_DIR/status/REPORT.json with the outcome, whatever happens in the notebook.
+The run forks report processes from a server that has imported papermill and
+nbconvert once (`preload`), so each report pays only for its kernel and its work.
+`run_report` writes RUN_DIR/status/REPORT.json with the outcome, whatever happens in
+the notebook; `python -m aftersales.worker REPORT RUN_DIR PARAMETERS_JSON TIMEOUT` runs
+one report by hand.
 """
 
 from __future__ import annotations
@@ -12,31 +15,55 @@ import time
 import traceback
 from pathlib import Path
 
-from .config import NOTEBOOK_DIR
+import papermill
+
+from . import config
+from .export import export
 
 KERNEL = "aftersales"
 
 
-def main(report: str, run_dir: str, parameters_json: str, timeout: str) -> int:
-    import papermill
+def die_with_parent() -> None:
+    """Die when the process that started this one dies (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+        import signal
 
-    from .export import export
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
+
+def _log_to(path: Path) -> None:
+    """Send this process's (and its kernel's) stdout and stderr to a log file."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    for stream in (1, 2):
+        os.dup2(fd, stream)
+    os.close(fd)
+
+
+def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quiet: bool = True) -> int:
+    die_with_parent()
     run = Path(run_dir)
+    if quiet:
+        _log_to(run / "status" / f"{report}.log")
     started = time.monotonic()
     executed = run / "notebooks" / f"{report}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     status = {"report": report, "status": "ok", "error": None}
     try:
         papermill.execute_notebook(
-            str(NOTEBOOK_DIR / f"{report}.ipynb"),
+            str(config.NOTEBOOK_DIR / f"{report}.ipynb"),
             str(executed),
-            parameters=json.loads(parameters_json),
+            parameters=parameters,
             kernel_name=KERNEL,
             progress_bar=False,
             log_output=False,
-            execution_timeout=int(float(timeout)),
-            cwd=str(NOTEBOOK_DIR),
+            execution_timeout=int(timeout),
+            cwd=str(config.NOTEBOOK_DIR),
         )
     except papermill.PapermillExecutionError as exc:
         status.update(status="failed", error=f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})")
@@ -62,4 +89,5 @@ def main(report: str, run_dir: str, parameters_json: str, timeout: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+    report, run_dir, parameters_json, timeout = sys.argv[1:]
+    sys.exit(run_report(report, run_dir, json.loads(parameters_json), float(timeout), quiet=False))
