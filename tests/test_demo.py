@@ -12,6 +12,8 @@ import shutil
 import duckdb
 import pytest
 
+from aftersales.demo_source import GENERATOR_VERSION
+
 from aftersales import demo
 from aftersales.contract import DATE, SQL_TYPES, TABLES, TIMESTAMP
 
@@ -62,7 +64,8 @@ def test_demo_json_describes_the_dataset(demo_dir):
     """demo.json records seed, scale, as_of, format and the row counts, so a cached demo can be checked."""
     out, rows, _ = demo_dir
     meta = json.loads((out / "demo.json").read_text(encoding="utf-8"))
-    assert meta == {"seed": SEED, "scale": "small", "as_of": AS_OF.isoformat(), "format": "parquet", "rows": rows}
+    assert meta == {"seed": SEED, "scale": "small", "as_of": AS_OF.isoformat(), "format": "parquet", "rows": rows,
+                    "version": GENERATOR_VERSION}
 
 
 def test_progress_reports_each_month_and_each_file(demo_dir):

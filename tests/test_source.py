@@ -300,3 +300,28 @@ def test_the_source_is_a_context_manager(tmp_path):
         assert src.table("parts_lines").fetchall() == []
     with pytest.raises(Exception):
         src.con.execute("SELECT 1").fetchall()
+
+
+def test_an_empty_string_in_a_parquet_or_duckdb_text_column_is_empty(tmp_path, open_source):
+    """An empty string in a nullable text column of a Parquet file is empty (NULL), as in a CSV."""
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    con = duckdb.connect()
+    con.execute("COPY (SELECT * FROM (VALUES ('A1', 'Alpha', ''), ('A2', 'Beta', 'R1')) t(account, name, owner)) "
+                f"TO '{folder / 'accounts.parquet'}' (FORMAT parquet)")
+    con.close()
+    rows = open_source(folder).table("accounts").project("account, owner").fetchall()
+    assert rows == [("A1", None), ("A2", "R1")]
+
+
+def test_a_parquet_column_named_file_row_number_does_not_break_row_numbers(tmp_path, open_source):
+    """A Parquet file that happens to hold a `file_row_number` column still reads, rows numbered from 1."""
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    con = duckdb.connect()
+    con.execute("COPY (SELECT 'A' || i AS account, 'N' AS name, 99 AS file_row_number FROM range(1, 4) t(i)) "
+                f"TO '{folder / 'accounts.parquet'}' (FORMAT parquet)")
+    con.close()
+    src = open_source(folder)
+    assert src.raw("accounts").project("_row, account").fetchall() == [(1, "A1"), (2, "A2"), (3, "A3")]
+    assert src.table("accounts").project("account").fetchall() == [("A1",), ("A2",), ("A3",)]

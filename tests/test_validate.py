@@ -371,3 +371,15 @@ def test_quoted_fields_with_commas_and_newlines_are_values(tmp_path):
     assert problems_of(tmp_path) == []
     with Source.open(tmp_path) as src:
         assert src.table("accounts").project("name").fetchall() == [('Smith, "Bob" &\nSons',), ("Plain",)]
+
+
+def test_an_empty_string_in_a_required_parquet_text_column_is_empty(tmp_path):
+    """An empty string where text is required is an empty value, in a Parquet file as in a CSV."""
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    con = duckdb.connect()
+    con.execute("COPY (SELECT * FROM (VALUES ('A1', 'Alpha'), ('', 'Beta'), ('A3', '')) t(account, name)) "
+                f"TO '{folder / 'accounts.parquet'}' (FORMAT parquet)")
+    con.close()
+    found = [p for p in problems_of(folder) if p.table == "accounts" and p.rows]
+    assert [(p.column, p.rows, p.count) for p in found] == [("account", [2], 1), ("name", [3], 1)]

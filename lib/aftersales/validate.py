@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import duckdb
 
 from .contract import BOOLEAN, DATE, INTEGER, NUMBER, TABLES, TEXT, TIMESTAMP, DataError
-from .source import ColumnSQL, Source, TableSQL, _ident, _lit, is_blank
+from .source import EMPTY, INVALID, VALID, ColumnSQL, Source, TableSQL, _ident, _lit
 
 __all__ = ["validate", "check"]
 
@@ -74,6 +74,13 @@ class _Rule:
     one: str
     many: str
     value: str | None  # SQL of the value shown, or None to show none
+    # the counting pass counts the rules of one column's state in one sum:
+    state: str | None = None  # SQL of the column's state (VALID / EMPTY / INVALID)
+    code: int | None = None  # the state this rule counts
+
+
+#: weights of a state sum: empty rows count in the low 32 bits, invalid ones above
+_WEIGHT = {EMPTY: 1, INVALID: 1 << 32}
 
 
 def _rules(info: TableSQL) -> list[_Rule]:
@@ -84,21 +91,26 @@ def _rules(info: TableSQL) -> list[_Rule]:
         if not c.present:
             continue
         raw = _ident(c.name)
-        ok = None if c.native else _ident(c.name + "__ok")
-        if not col.nullable:
-            blank = is_blank(raw, c.type, ok)
-            rules.append(_Rule(c.name, blank, "value is empty", "values are empty", None))
-        if ok is not None:
+        if c.native:  # text, or typed at the source: only emptiness to check
+            if not col.nullable:
+                empty = f"({raw} IS NULL OR {raw} = '')" if c.type == TEXT else f"({raw} IS NULL)"
+                rules.append(_Rule(c.name, empty, "value is empty", "values are empty", None))
+        else:
+            state = _ident(c.name + "__state")
+            if not col.nullable:
+                rules.append(
+                    _Rule(c.name, f"({state} = {EMPTY})", "value is empty", "values are empty", None,
+                          state, EMPTY)
+                )
             one, many = _TYPE_WORDS[c.type]
-            rule = f"({raw} IS NOT NULL AND NOT {ok} AND trim({raw}) <> '')"
-            rules.append(_Rule(c.name, rule, one, many, raw))
+            rules.append(_Rule(c.name, f"({state} = {INVALID})", one, many, raw, state, INVALID))
         if col.allowed:
             listed = ", ".join(_lit(v) for v in col.allowed)
             words = " / ".join(col.allowed)
             rules.append(
                 _Rule(
                     c.name,
-                    f"({raw} IS NOT NULL AND {raw} NOT IN ({listed}))",
+                    f"({raw} IS NOT NULL AND {raw} <> '' AND {raw} NOT IN ({listed}))",
                     f"value is not one of {words}",
                     f"values are not one of {words}",
                     raw,
@@ -120,7 +132,7 @@ def _rules(info: TableSQL) -> list[_Rule]:
         rules.append(
             _Rule(
                 "month",
-                f'("month" IS NOT NULL AND NOT regexp_full_match("month", {_lit(_MONTH_RE)}))',
+                f'("month" IS NOT NULL AND "month" <> \'\' AND NOT regexp_full_match("month", {_lit(_MONTH_RE)}))',
                 "value is not a month YYYY-MM",
                 "values are not months YYYY-MM",
                 '"month"',
@@ -135,9 +147,28 @@ def _row_problems(source: Source, info: TableSQL) -> list[DataError]:
     rules = _rules(info)
     if not rules:
         return []
-    counts_sql = "SELECT " + ", ".join(f"count_if({r.condition})" for r in rules)
-    counts_sql += f" FROM ({info.check_select(with_row=False)})"
-    counts = source.con.execute(counts_sql).fetchall()[0]
+    aggregates: list[str] = []
+    position: dict[int, int] = {}  # rule → its aggregate
+    sums: dict[str, int] = {}  # state column → its aggregate
+    for i, r in enumerate(rules):
+        if r.state is None:
+            position[i] = len(aggregates)
+            aggregates.append(f"count_if({r.condition})")
+            continue
+        if r.state not in sums:
+            sums[r.state] = len(aggregates)
+            weights = " ".join(f"WHEN {code} THEN {w}" for code, w in _WEIGHT.items())
+            aggregates.append(f"coalesce(sum(CASE {r.state} {weights} ELSE 0 END), 0)")
+        position[i] = sums[r.state]
+    counts_sql = f"SELECT {', '.join(aggregates)} FROM ({info.check_select(with_row=False)})"
+    totals = source.con.execute(counts_sql).fetchall()[0]
+    counts = []
+    for i, r in enumerate(rules):
+        total = int(totals[position[i]] or 0)  # count_if of no rows is NULL here
+        if r.state is None:
+            counts.append(total)
+        else:
+            counts.append(total >> 32 if r.code == INVALID else total & 0xFFFFFFFF)
     failing = [(r, n) for r, n in zip(rules, counts) if n]
     if not failing:
         return []
@@ -176,43 +207,52 @@ def _key_value(c: ColumnSQL) -> str:
     types by value (line_no 01 = 1); an invalid value (already reported)
     compares as its text, so it neither hides nor makes a duplicate."""
     raw, typed = _ident(c.name), _ident(c.name + "__typed")
-    if c.type == TEXT:
-        return raw
-    if c.native:
+    if c.native:  # text as written ('' is empty, like NULL), or typed at the source
         return typed
-    ok = _ident(c.name + "__ok")
-    return f"CASE WHEN {ok} THEN CAST({typed} AS VARCHAR) ELSE 'invalid:' || {raw} END"
+    state = _ident(c.name + "__state")
+    return f"CASE WHEN {state} = {VALID} THEN CAST({typed} AS VARCHAR) ELSE 'invalid:' || {raw} END"
 
 
 def _key_problem(source: Source, info: TableSQL) -> DataError | None:
+    """Rule 7. One grouped pass counts the duplicated keys; only when there
+    are some, a second pass finds their first rows."""
     key = TABLES[info.name].key
     if not key:
         return None
     cols = {c.name: c for c in info.columns}
     if any(not cols[k].present for k in key):
         return None  # reported as a missing column
-    group = ", ".join(_key_value(cols[k]) for k in key)
+    values = ", ".join(f"{_key_value(cols[k])} AS _k{i}" for i, k in enumerate(key))
+    names = ", ".join(f"_k{i}" for i in range(len(key)))
     shown = " || ' / ' || ".join(f"coalesce({_ident(k)}, '')" for k in key)
-    sql = f"""
-        WITH c AS ({info.check_select()}),
-        g AS (
-            SELECT count(*) AS n, min(_row, {FIRST}) AS rs, any_value({shown}) AS k
-            FROM c GROUP BY {group} HAVING count(*) > 1
-        ),
-        r AS (SELECT unnest(rs) AS r, k FROM g)
-        SELECT (SELECT sum(n) FROM g), (SELECT count(*) FROM g),
-               (SELECT min(r, {FIRST}) FROM r), (SELECT arg_min(k, r, {FIRST}) FROM r)
+
+    def keyed(with_row: bool) -> str:
+        row = "_row, " if with_row else ""
+        return f"SELECT {row}{values}, {shown} AS _shown FROM ({info.check_select(with_row)})"
+
+    count_sql = f"""
+        SELECT count(*), sum(n) FROM (
+            SELECT count(*) AS n FROM ({keyed(False)}) GROUP BY {names} HAVING count(*) > 1
+        )
     """
-    rows_total, keys, rows, examples = source.con.execute(sql).fetchall()[0]
+    keys, rows_total = source.con.execute(count_sql).fetchall()[0]
     if not keys:
         return None
-    names = "+".join(key)
+    # an empty key value counts as a value: NULLs match NULLs
+    same = " AND ".join(f"c._k{i} IS NOT DISTINCT FROM d._k{i}" for i in range(len(key)))
+    rows_sql = f"""
+        WITH c AS ({keyed(True)}),
+        d AS (SELECT {names} FROM c GROUP BY {names} HAVING count(*) > 1)
+        SELECT min(c._row, {FIRST}), arg_min(c._shown, c._row, {FIRST}) FROM c JOIN d ON {same}
+    """
+    rows, examples = source.con.execute(rows_sql).fetchall()[0]
+    label = "+".join(key)
     problem = (
-        f"{_plural(int(rows_total), 'row shares', 'rows share')} a duplicated key ({names}): "
-        f"{_plural(keys, 'key value appears', 'key values appear')} more than once"
+        f"{_plural(int(rows_total), 'row shares', 'rows share')} a duplicated key ({label}): "
+        f"{_plural(int(keys), 'key value appears', 'key values appear')} more than once"
     )
     return DataError(
-        info.name, names, problem, rows=list(rows), count=int(rows_total), examples=list(examples)
+        info.name, label, problem, rows=list(rows), count=int(rows_total), examples=list(examples)
     )
 
 
