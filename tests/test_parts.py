@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import pandas as pd
 import pytest
-from factory import make_source
-
 from aftersales import parts
 from aftersales.grids import in_period
+from factory import make_source
 
 START, END = dt.date(2024, 3, 1), dt.date(2024, 3, 15)
 AS_OF = END

@@ -17,6 +17,7 @@ from .formulas import LABOUR_LINE, PARTS_LINE, ratio, tidy
 from .grids import Grid, Lines, in_period, query, relation
 from .labour import INVOICED as _INVOICED
 from .periods import Period
+from .report import DataQuality
 
 #: The columns of tables/accounts/accounts.csv (SPEC §5).
 ACCOUNT_COLUMNS = ("account", "name", "owner", "territory", "segment", "sales", "sales_prior", "growth_pct",
@@ -309,7 +310,7 @@ def build(ctx) -> AccountsReport:
     """Every grid of the Accounts report, the alerts and the emails; saved when a run asks."""
     from . import alerts as alert_rules
     from . import notify
-    from .report import DataQuality, write_csv
+    from .report import write_csv
 
     period = ctx.period
     ytd = period.year_to_date()

@@ -127,3 +127,29 @@ def account_names(accounts: Lines | None) -> dict[str, str]:
 def sum_total(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """A totals row that sums `columns` of `rows` (other columns are left to the caller)."""
     return pd.DataFrame([{c: rows[c].sum() if len(rows) else 0.0 for c in columns}])
+
+
+def without_account(lines: Lines, accounts: Lines | None) -> duckdb.DuckDBPyRelation:
+    """The lines whose account is missing from `accounts` (all of them when there is no table)."""
+    rel = relation(lines)
+    if accounts is None:
+        return rel
+    known = relation(accounts).project("account AS known_account")
+    return rel.join(known, "account = known_account", how="anti")
+
+
+def sales_headline(total: pd.DataFrame, prior_total: pd.DataFrame) -> dict:
+    """Net, profit, GP% and documents of a sales grid's totals row, against the prior-year period's."""
+    now, before = total.iloc[0], prior_total.iloc[0]
+    return {
+        "net": float(now["net"]),
+        "profit": float(now["profit"]),
+        "gross": float(now["gross"]),
+        "gp_pct": ratio(now["profit"], now["gross"]),
+        "net_prior": float(before["net"]),
+        "gp_pct_prior": ratio(before["profit"], before["gross"]),
+        "net_growth_pct": ratio(now["net"] - before["net"], abs(before["net"])),
+        "documents": int(now["documents"]),
+        "invoices": int(now["invoices"]),
+        "credits": int(now["credits"]),
+    }

@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .formulas import ALLOWED_HOURS, LABOUR_LINE, ratio, tidy
-from .grids import Grid, Lines, document_grid, query, relation, sales_grid
+from .grids import (
+    Grid,
+    Lines,
+    document_grid,
+    query,
+    relation,
+    sales_grid,
+    sales_headline,
+    without_account,
+)
+from .report import DataQuality
 
 #: SQL condition of an invoiced line (a document number that is not empty).
 INVOICED = "COALESCE(document, '') <> ''"
@@ -96,15 +106,9 @@ def with_rates(grid: Grid, rate: Grid) -> Grid:
 
 def unknown_accounts(lines: Lines, accounts: Lines | None) -> pd.DataFrame:
     """Invoiced lines whose account is missing from `accounts` (they still count as sales)."""
-    frame = query(
-        invoiced(lines),
-        "SELECT document, date_edit AS date, wip_no, line_no, account FROM lines "
-        "ORDER BY date_edit, document, wip_no, line_no",
-    )
-    if accounts is None:
-        return frame
-    known = set(query(accounts, "SELECT account FROM lines")["account"])
-    return frame[~frame["account"].isin(known)].reset_index(drop=True)
+    return query(without_account(invoiced(lines), accounts),
+                 "SELECT document, date_edit AS date, wip_no, line_no, account FROM lines "
+                 "ORDER BY date_edit, document, wip_no, line_no")
 
 
 def uninvoiced(lines: Lines) -> pd.DataFrame:
@@ -117,22 +121,10 @@ def uninvoiced(lines: Lines) -> pd.DataFrame:
 
 
 def headline(total: pd.DataFrame, prior_total: pd.DataFrame, rate_total: pd.DataFrame) -> dict:
-    """Net, profit, GP%, hours sold and the effective rate; net and GP% of the prior-year period."""
-    now, before, hours = total.iloc[0], prior_total.iloc[0], rate_total.iloc[0]
-    return {
-        "net": float(now["net"]),
-        "profit": float(now["profit"]),
-        "gross": float(now["gross"]),
-        "gp_pct": ratio(now["profit"], now["gross"]),
-        "net_prior": float(before["net"]),
-        "gp_pct_prior": ratio(before["profit"], before["gross"]),
-        "net_growth_pct": ratio(now["net"] - before["net"], abs(before["net"])),
-        "documents": int(now["documents"]),
-        "invoices": int(now["invoices"]),
-        "credits": int(now["credits"]),
-        "hours_sold": float(hours["hours_sold"]),
-        "net_per_hour": float(hours["net_per_hour"]),
-    }
+    """Net, profit, GP% and documents against the prior-year period; hours sold and the effective rate."""
+    hours = rate_total.iloc[0]
+    return {**sales_headline(total, prior_total), "hours_sold": float(hours["hours_sold"]),
+            "net_per_hour": float(hours["net_per_hour"])}
 
 
 KPIS = {
@@ -168,8 +160,6 @@ class LabourReport:
 def build(ctx) -> LabourReport:
     """Every grid of the Labour report for the context's period, saved as CSV when a run asks."""
     from . import present
-    from .report import DataQuality
-
     present.register(**DISPLAY)
     lines = ctx.lines("labour_lines")
     accounts = ctx.table("accounts")

@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .formulas import PARTS_LINE, ratio, tidy
-from .grids import Grid, Lines, document_grid, query, sales_grid, sql_date, sum_total
+from .grids import (
+    Grid,
+    Lines,
+    document_grid,
+    query,
+    sales_grid,
+    sales_headline,
+    sql_date,
+    sum_total,
+    without_account,
+)
+from .report import DataQuality
 
 MOVEMENT_TYPES = ("invoiced", "returned", "requisitioned", "reversed", "received")
 MOVEMENT_COLUMNS = (*MOVEMENT_TYPES, "movement", "vor_loss", "first_pick_pct")
@@ -136,28 +147,13 @@ def purchasing(orders: Lines, as_of: dt.date) -> Grid:
 
 def unknown_accounts(lines: Lines, accounts: Lines | None) -> pd.DataFrame:
     """Lines whose account is missing from `accounts` (they still count as sales)."""
-    if accounts is None:
-        return query(lines, "SELECT document, date_edit AS date, account FROM lines ORDER BY date_edit, document")
-    known = set(query(accounts, "SELECT account FROM lines")["account"])
-    frame = query(lines, "SELECT document, date_edit AS date, account FROM lines ORDER BY date_edit, document")
-    return frame[~frame["account"].isin(known)].reset_index(drop=True)
+    return query(without_account(lines, accounts),
+                 "SELECT document, date_edit AS date, account FROM lines ORDER BY date_edit, document")
 
 
 def headline(grid_total: pd.DataFrame, prior_total: pd.DataFrame) -> dict:
     """Net, profit and GP% of the period and of the prior-year period."""
-    now, before = grid_total.iloc[0], prior_total.iloc[0]
-    return {
-        "net": float(now["net"]),
-        "profit": float(now["profit"]),
-        "gross": float(now["gross"]),
-        "gp_pct": ratio(now["profit"], now["gross"]),
-        "net_prior": float(before["net"]),
-        "gp_pct_prior": ratio(before["profit"], before["gross"]),
-        "net_growth_pct": ratio(now["net"] - before["net"], abs(before["net"])),
-        "documents": int(now["documents"]),
-        "invoices": int(now["invoices"]),
-        "credits": int(now["credits"]),
-    }
+    return sales_headline(grid_total, prior_total)
 
 
 KPIS = {
@@ -189,8 +185,6 @@ class PartsReport:
 
 def build(ctx) -> PartsReport:
     """Every grid of the Parts report for the context's period, saved as CSV when a run asks."""
-    from .report import DataQuality
-
     lines = ctx.lines("parts_lines")
     accounts = ctx.table("accounts")
     movements = ctx.table("parts_movements")

@@ -7,7 +7,6 @@ once complete, so a crash or a kill never leaves a half-written pack that looks 
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import json
 import os

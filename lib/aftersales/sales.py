@@ -15,6 +15,7 @@ from . import crm
 from .crm import CRM_TABLES, CrmData, account_sales, open_at, won_lost
 from .formulas import ratio, tidy
 from .grids import Grid, query, sql_date
+from .report import DataQuality
 
 REP_COLUMNS = (
     "name", "sales", "margin", "sales_target", "sales_attainment_pct", "margin_target",
@@ -137,8 +138,6 @@ def clv_ranking(grid: Grid) -> pd.DataFrame:
 
 def quality(data: CrmData, start: dt.date, last: dt.date, as_of: dt.date):
     """Rows the Sales report reads but cannot place, and what it does with them."""
-    from .report import DataQuality
-
     dq = DataQuality()
     period = f"BETWEEN {sql_date(start)} AND {sql_date(last)}"
     reps_known = "SELECT rep FROM sales_reps"

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .formulas import ALLOWED_HOURS, LABOUR_LINE, TAKEN_HOURS, ratio, tidy
 from .grids import Grid, Lines, query, sql_date, sum_total
+from .report import DataQuality
 
 HOUR_COLUMNS = ("open", "close", "direct", "indirect", "idle", "attended", "allowed", "taken")
 MEASURES = (*HOUR_COLUMNS, "charged")
@@ -345,8 +346,6 @@ def headline(total: pd.DataFrame, targets: dict) -> dict:
 def build(ctx) -> WorkshopReport:
     """The Workshop report for the context's period, saved as CSV when a run asks."""
     from . import present
-    from .report import DataQuality
-
     present.register(**DISPLAY)
     period = ctx.period
     start, last, as_of = period.start, period.last, period.as_of
