@@ -130,11 +130,14 @@ class _Lock:
 
 def _clean_stale(out: Path) -> None:
     """Remove hidden folders left by runs that were killed mid-way."""
-    for stale in out.parent.glob(f".{out.name}.tmp-*"):
-        pid = stale.name.rsplit("-", 1)[-1]
+    for stale in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.source-*.duckdb")]:
+        pid = stale.name.split("-")[-1].split(".")[0]
         if pid.isdigit() and _alive(int(pid)):
             continue
-        shutil.rmtree(stale, ignore_errors=True)
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -224,14 +227,18 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
         progress("preparing the built-in demo data")
         source_spec = str(demo_source.ensure(period.as_of))
     source_spec = _absolute(source_spec)
-    with Source.open(source_spec) as source:
-        tables = sorted({t for r in reports for t in REPORT_TABLES[r]})
+    out = Path(request.out) if request.out else default_out(period)
+    out = out.resolve()
+    tables = sorted({t for r in reports for t in REPORT_TABLES[r]})
+    source = Source.open(source_spec)
+    try:
         progress(f"checking {source.describe()}")
         check(source, tables)
         source_info = {"source": source.describe(), "fingerprint": source.fingerprint(),
                        "row_counts": source.row_counts()}
-    out = Path(request.out) if request.out else default_out(period)
-    out = out.resolve()
+    except BaseException:
+        source.close()
+        raise
     parameters = {
         "source": source_spec, "period": "", "date_from": period.start.isoformat(),
         "date_to": period.end.isoformat(), "as_of": period.as_of.isoformat(),
@@ -241,24 +248,52 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
     for report in reports:
         check_notebook_parameters(report, parameters)
     jobs = request.jobs or os.cpu_count() or 1
-    with _Lock(out, request.wait_for_lock):
+    with source, _Lock(out, request.wait_for_lock):
         _clean_stale(out)
         tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        snapshot_file = out.parent / f".{out.name}.source-{os.getpid()}.duckdb"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        parameters["out_dir"] = str(tmp)
-        progress(f"running {', '.join(reports)} for {period.start} to {period.end} ({jobs} at a time)")
         try:
-            statuses = execute(reports, tmp, parameters, jobs, float(settings["run"]["timeout_seconds"]), progress)
+            notebook_parameters = dict(parameters, out_dir=str(tmp))
+            if _worth_a_snapshot(source_spec):
+                progress("reading the source once for every report")
+                notebook_parameters["source"] = snapshot(source, tables, snapshot_file)
+            progress(f"running {', '.join(reports)} for {period.start} to {period.end} ({jobs} at a time)")
+            statuses = execute(reports, tmp, notebook_parameters, jobs,
+                               float(settings["run"]["timeout_seconds"]), progress)
             from .pack import finish
 
             finish(tmp, out, period=period, reports=reports, statuses=statuses, settings=settings,
-                   parameters=parameters, source_info=source_info, seconds=time.monotonic() - started)
+                   parameters=dict(parameters, out_dir=str(tmp)), source_info=source_info,
+                   seconds=time.monotonic() - started)
             _swap(tmp, out)
         except BaseException:  # Ctrl-C or a crash: the previous pack stays, nothing half-written
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            snapshot_file.unlink(missing_ok=True)
     return RunResult(out, statuses)
+
+
+def _worth_a_snapshot(spec: str) -> bool:
+    """CSV files are parsed again by every query: read them once into a DuckDB file."""
+    path = Path(spec)
+    return path.is_dir() and any(path.glob("*.csv"))
+
+
+def snapshot(source: Source, tables: Sequence[str], path: Path) -> str:
+    """Copy the typed tables the reports need into a DuckDB file; returns its path."""
+    path.unlink(missing_ok=True)
+    con = source.con
+    con.execute(f"ATTACH '{path}' AS snapshot")
+    try:
+        for table in tables:
+            if source.has(table):
+                con.execute(f'CREATE TABLE snapshot."{table}" AS SELECT * FROM "{table}"')
+    finally:
+        con.execute("DETACH snapshot")
+    return str(path)
 
 
 def _absolute(spec: str) -> str:

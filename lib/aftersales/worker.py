@@ -45,6 +45,13 @@ def _log_to(path: Path) -> None:
     os.close(fd)
 
 
+def _kernel_peak_mb() -> float:
+    """Peak resident memory of the largest finished child process: the report's kernel."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
 def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quiet: bool = True) -> int:
     die_with_parent()
     run = Path(run_dir)
@@ -76,6 +83,7 @@ def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quie
             error = f"{type(exc).__name__}: {exc}".strip()
         status.update(status="failed", error=error)
     status["execute_seconds"] = round(time.monotonic() - started, 3)
+    status["kernel_peak_mb"] = _kernel_peak_mb()
     if executed.exists():
         try:
             status["html_bytes"] = export(executed, run / f"{report}.html", f"{report.capitalize()} report")

@@ -1,0 +1,182 @@
+"""Speed and memory of the workbook, measured: prints a table of medians.
+
+    python benchmarks/bench.py [--data DIR] [--repeat N] [--skip-large]
+
+Makes the demo data it needs with `aftersales demo-data` (small, medium, large) under
+--data, then measures:
+  1. the whole pack for a month on the small data (wall time);
+  2. the whole pack for a month on the large data (wall time, largest kernel's peak memory);
+  3. the parts and labour grids for the year to date on the large data, by the workbook's
+     lib, against one hand-written DuckDB query per table straight on the files (the floor);
+  4. the notebook machinery's share: pack wall time against the lib calls alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+AS_OF = "2026-11-25"
+MONTH = ["--from", "2026-10-01", "--to", "2026-10-31", "--as-of", AS_OF]
+YTD = (dt.date(2026, 1, 1), dt.date(2026, 11, 25))
+
+
+def aftersales(*args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "aftersales", *args], capture_output=True, text=True)
+    if done.returncode not in (0,):
+        raise SystemExit(f"aftersales {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return done
+
+
+def dataset(data: Path, scale: str) -> Path:
+    folder = data / scale
+    if not (folder / "demo.json").exists():
+        print(f"making the {scale} demo data in {folder} …", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        aftersales("demo-data", str(folder), "--scale", scale, "--as-of", AS_OF)
+        print(f"  {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return folder
+
+
+def pack(source: Path, repeat: int) -> tuple[float, float, dict]:
+    """Median wall seconds of a month's pack, the largest kernel peak (MB), and a manifest."""
+    times, peaks, manifest = [], [], {}
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.monotonic()
+            aftersales("run", "--source", str(source), *MONTH, "--out", f"{tmp}/pack")
+            times.append(time.monotonic() - started)
+            manifest = json.loads(Path(f"{tmp}/pack/manifest.json").read_text(encoding="utf-8"))
+            peaks.append(max(r.get("kernel_peak_mb") or 0 for r in manifest["reports"].values()))
+    return statistics.median(times), max(peaks), manifest
+
+
+def lib_ytd(source: Path) -> float:
+    """The eight parts and labour sales grids for the year to date through the lib."""
+    from aftersales import labour, parts
+    from aftersales.grids import in_period
+    from aftersales.source import Source
+
+    with Source.open(source) as src:
+        started = time.monotonic()
+        p = src.table("parts_lines").filter(in_period("date_edit", *YTD))
+        l = src.table("labour_lines").filter(in_period("date_edit", *YTD))
+        for grid in (parts.activity, parts.departments, parts.sales_types, parts.operators):
+            grid(p)
+        for grid in (labour.activity, labour.departments, labour.labour_types, labour.operators):
+            grid(l)
+        return time.monotonic() - started
+
+
+FLOOR_PARTS = """
+SELECT date_edit, department, sale_type, operator,
+       COUNT(DISTINCT document) AS documents,
+       COUNT(DISTINCT CASE WHEN doc_type = 'invoice' THEN document END) AS invoices,
+       COUNT(DISTINCT CASE WHEN doc_type = 'credit' THEN document END) AS credits,
+       SUM(quantity * retail_price) AS gross, SUM(discount) AS discount,
+       SUM(quantity * selling_price - discount) AS net, SUM(quantity * cost_price) AS cost,
+       SUM(quantity * selling_price - discount - quantity * cost_price) AS profit,
+       SUM(COALESCE(menu_normal_value, 0) - COALESCE(menu_fixed_value, 0)) AS variance
+FROM read_parquet('{path}')
+WHERE date_edit BETWEEN DATE '{start}' AND DATE '{end}'
+GROUP BY GROUPING SETS ((date_edit), (department), (sale_type), (operator), ())
+"""
+
+FLOOR_LABOUR = """
+SELECT date_edit, department, labour_type, wip_owner,
+       COUNT(DISTINCT document) AS documents,
+       COUNT(DISTINCT CASE WHEN doc_type = 'invoice' THEN document END) AS invoices,
+       COUNT(DISTINCT CASE WHEN doc_type = 'credit' THEN document END) AS credits,
+       SUM(allowed_time * labour_rate * contribution / 100) AS gross, SUM(discount) AS discount,
+       SUM(allowed_time * labour_rate * contribution / 100 - discount) AS net,
+       SUM(CASE WHEN flat_rate THEN allowed_time ELSE time_taken END * cost_per_hour
+           * minutes_per_unit / 60 * contribution / 100) AS cost,
+       SUM(COALESCE(menu_fixed_value, 0) - COALESCE(menu_normal_value, 0)) AS variance
+FROM read_parquet('{path}')
+WHERE date_edit BETWEEN DATE '{start}' AND DATE '{end}' AND COALESCE(document, '') <> ''
+GROUP BY GROUPING SETS ((date_edit), (department), (labour_type), (wip_owner), ())
+"""
+
+
+def floor_ytd(source: Path) -> float:
+    import duckdb
+
+    con = duckdb.connect()
+    started = time.monotonic()
+    for sql, table in ((FLOOR_PARTS, "parts_lines"), (FLOOR_LABOUR, "labour_lines")):
+        con.execute(sql.format(path=source / f"{table}.parquet", start=YTD[0], end=YTD[1])).fetchall()
+    return time.monotonic() - started
+
+
+def lib_builds(source: Path) -> float:
+    """Every report's build() in this process, without notebooks, kernels or HTML."""
+    from aftersales import accounts, labour, parts, report, sales, workshop
+
+    started = time.monotonic()
+    for name, module in (("parts", parts), ("labour", labour), ("workshop", workshop),
+                         ("accounts", accounts), ("sales", sales)):
+        ctx = report.start(name, source=str(source), date_from=MONTH[1], date_to=MONTH[3], as_of=AS_OF)
+        module.build(ctx)
+    return time.monotonic() - started
+
+
+def median_of(fn, source: Path, repeat: int) -> float:
+    return statistics.median(fn(source) for _ in range(repeat))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="benchmarks/data", help="where the demo datasets are made")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-large", action="store_true", help="measure the small data only")
+    args = parser.parse_args()
+    data = Path(args.data)
+    rows = []
+    small = dataset(data, "small")
+    small_wall, small_peak, small_manifest = pack(small, args.repeat)
+    rows.append(("1. month pack, small data", f"{small_wall:.1f} s", f"largest kernel {small_peak:.0f} MB"))
+    builds = median_of(lib_builds, small, args.repeat)
+    rows.append(("4. lib calls alone, small month", f"{builds:.1f} s",
+                 f"notebook machinery {100 * (1 - builds / small_wall):.0f} % of the pack's wall time"))
+    if not args.skip_large:
+        large = dataset(data, "large")
+        lines = json.loads((large / "demo.json").read_text())["rows"]["parts_lines"]
+        large_wall, large_peak, _ = pack(large, args.repeat)
+        rows.append((f"2. month pack, large data ({lines:,} parts lines)", f"{large_wall:.1f} s",
+                     f"largest kernel {large_peak:.0f} MB; {large_wall / small_wall:.2f}× the small pack"))
+        lib = median_of(lib_ytd, large, args.repeat)
+        floor = median_of(floor_ytd, large, args.repeat)
+        rows.append(("3. YTD parts + labour grids, large, lib", f"{lib:.2f} s",
+                     f"{lib / floor:.2f}× the DuckDB floor ({floor:.2f} s)"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"Machine: {machine()}; medians of {args.repeat} runs; this script's own peak {peak:.0f} MB\n")
+    print("| measure | time | notes |\n|---|---|---|")
+    for measure, value, note in rows:
+        print(f"| {measure} | {value} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
