@@ -23,5 +23,28 @@ report: setup
 test: setup
 	$(PY) -m pytest -q $(ARGS)
 
+# JupyterLab lives in its own venv: its dependencies (jsonschema's format checkers) would slow
+# every papermill/nbconvert import of the scheduled runs by seconds. Its `aftersales` kernel runs
+# .venv's Python, with AFTERSALES_INTERACTIVE=1 so that the reports open with their widgets.
+LAB_VENV := .venv-lab
+LAB_STAMP := $(LAB_VENV)/.installed-stamp
+LAB_ARGS ?=
+
+$(LAB_STAMP):
+	$(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LAB_VENV)/bin/python -m pip install --quiet "jupyterlab>=4.2,<5" "jupyterlab_widgets>=3.0,<4"
+	touch $(LAB_STAMP)
+
+## JupyterLab on notebooks/ with the `aftersales` kernel and the demo data, on localhost only;
+## open the link it prints (it carries the token). LAB_ARGS=--no-browser on a machine without one.
+lab: setup $(LAB_STAMP)
+	$(PY) -m ipykernel install --prefix $(LAB_VENV) --name aftersales --display-name Aftersales \
+		--env AFTERSALES_INTERACTIVE 1 >/dev/null 2>&1
+	$(PY) -c "import datetime; from aftersales import demo_source; print('demo data:', demo_source.ensure(datetime.date.today()))"
+	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(LAB_VENV)/share/jupyter" \
+		$(LAB_VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)/notebooks" \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
 clean:
-	rm -rf $(VENV) outputs/*/ data/
+	rm -rf $(VENV) $(LAB_VENV) outputs/*/ data/

@@ -8,8 +8,15 @@ import pandas as pd
 
 
 def cell(value, kind: str) -> tuple[str, str]:
-    """(shown text, sort value) of one cell."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    """(shown text, sort value) of one cell; a figure that rounds to zero shows no minus sign."""
+    text, sort = _cell(value, kind)
+    if kind in ("money", "ratio", "factor", "hours", "quantity") and text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]
+    return text, sort
+
+
+def _cell(value, kind: str) -> tuple[str, str]:
+    if _empty(value):
         return "", ""
     if kind == "date":
         text = pd.Timestamp(value).strftime("%Y-%m-%d")
@@ -29,6 +36,12 @@ def cell(value, kind: str) -> tuple[str, str]:
         return f"{int(value):,}", str(int(value))
     return str(value), str(value)
 
+
+def _empty(value) -> bool:
+    """None, NaN, NaT and pandas' NA: an empty cell."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
 
 
 def tile_text(tile: dict) -> str:

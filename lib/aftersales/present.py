@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -41,6 +43,9 @@ LABELS = {
 }
 
 _ASSETS_SHOWN = False
+_TABLES_SHOWN = 0  # tables without a name shown in this kernel
+#: Rows of a table written as HTML: its first page (the rest follow as data for the script).
+PAGE_ROWS = 25
 
 
 def label(column: str) -> str:
@@ -82,6 +87,17 @@ def _row_class(row: Mapping) -> str:
     return ""
 
 
+def _table_id(table_id: str) -> str:
+    """The page id of a table: `grid-<name>` for grids, `table-<name>` for the others (so a
+    table never takes a section's anchor); tables without a name are numbered in show order."""
+    global _TABLES_SHOWN
+    if not table_id:
+        _TABLES_SHOWN += 1
+        return f"table-{_TABLES_SHOWN}"
+    ident = re.sub(r"[^A-Za-z0-9_-]", "-", table_id)
+    return ident if ident.startswith(("grid-", "table-")) else f"table-{ident}"
+
+
 def table_html(
     rows: pd.DataFrame,
     total: pd.DataFrame | None = None,
@@ -90,22 +106,37 @@ def table_html(
     table_id: str = "",
     interactive: bool = True,
 ) -> str:
-    """An HTML table: header, one row per data row (classed by the legend), totals in tfoot."""
+    """An HTML table: header, one row per data row (classed by the legend), totals in tfoot.
+
+    A month of documents is thousands of rows, so the page stays small: the first page of
+    rows is HTML (what a reader without scripts sees, with a note on the rest), the other
+    rows follow as compact JSON of their shown text, which the page's script turns into rows
+    (as text, never markup) before it sorts, searches and pages them. Cells carry no
+    attributes: text columns are left-aligned by one style rule of the table, and the script
+    sorts by the shown text (numbers read back from it). Every value is escaped: text from
+    the data is shown, never interpreted.
+    """
     columns = list(columns or rows.columns)
     kinds = {c: _kind(c, rows[c]) if c in rows else "text" for c in columns}
+    ident = _table_id(table_id)
+    left = [i + 1 for i, c in enumerate(columns) if kinds[c] in ("text", "date")]
+    style = ""
+    if left:
+        cells = ",".join(f"#{ident} td:nth-child({i})" for i in left)
+        style = f"<style>{cells}{{text-align:left}}@media print{{{cells}{{white-space:normal}}}}</style>"
     head = "".join(
         f'<th class="{"as-text" if kinds[c] in ("text", "date") else "as-num"}">{html.escape(label(c))}</th>'
         for c in columns
     )
+    shown = [[cell(v, kinds[c])[0] for v in rows[c]] if c in rows else [""] * len(rows) for c in columns]
+    classes = [_row_class(r) for r in rows[[c for c in ("doc_type", "profit") if c in rows]].to_dict("records")]
+    in_html = len(rows) if not interactive or len(rows) <= PAGE_ROWS else PAGE_ROWS
+    escape = html.escape
     body = []
-    for record in rows.to_dict("records"):
-        cls = _row_class(record)
-        tds = []
-        for c in columns:
-            text, sort = cell(record.get(c), kinds[c])
-            align = ' class="as-text"' if kinds[c] in ("text", "date") else ""
-            tds.append(f'<td{align} data-v="{html.escape(sort)}">{html.escape(text)}</td>')
-        body.append(f'<tr class="{cls}">' + "".join(tds) + "</tr>")
+    for i in range(in_html):
+        cls = classes[i]
+        body.append((f'<tr class="{cls}">' if cls else "<tr>")
+                    + "".join(f"<td>{escape(col[i], quote=False)}</td>" for col in shown) + "</tr>")
     foot = ""
     if total is not None and len(total):
         record = total.iloc[0].to_dict()
@@ -115,18 +146,34 @@ def table_html(
                 text, _ = cell(record[c], kinds[c])
             else:
                 text = "Total" if i == 0 else ""
-            tds.append(f"<td>{html.escape(text)}</td>")
-        foot = "<tfoot><tr class=\"as-total\">" + "".join(tds) + "</tr></tfoot>"
+            tds.append(f"<td>{escape(text, quote=False)}</td>")
+        foot = '<tfoot><tr class="as-total">' + "".join(tds) + "</tr></tfoot>"
+    rest = ""
+    if in_html < len(rows):
+        names = sorted(set(classes[in_html:]))
+        index = {name: k for k, name in enumerate(names)}
+        data = {"classes": names,
+                "rows": [[index[classes[i]], *(col[i] for col in shown)] for i in range(in_html, len(rows))]}
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        more = len(rows) - in_html
+        rest = (f'<script type="application/json" class="as-rows" data-for="{ident}">{text}</script>'
+                f'<div class="as-more">{more:,} more rows appear when the page\'s script runs '
+                "(open the file in a web browser).</div>")
     cls = "as-grid" if interactive else "as-grid as-static"
-    ident = f' id="{html.escape(table_id)}"' if table_id else ""
+    if len(columns) > 16:  # printed smaller, so that A4 landscape holds every column
+        cls += " as-wide2"
+    elif len(columns) > 11:
+        cls += " as-wide1"
     return (
-        f'<table class="{cls}"{ident}><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody>{foot}</table>"
+        f'<div class="as-wide">{style}<table class="{cls}" id="{ident}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody>{foot}</table>{rest}</div>"
     )
 
 
 def assets() -> HTML:
-    """The pack's stylesheet and table script; shown once at the top of each report."""
+    """The pack's stylesheet and table script; shown once at the top of each report (the
+    exported page's template adds only a few layout rules: this is the page's look)."""
     css = (PACKAGE_DIR / "static" / "pack.css").read_text(encoding="utf-8")
     js = (PACKAGE_DIR / "static" / "grid.js").read_text(encoding="utf-8")
     return HTML(f"<style>{css}</style><script>{js}</script>")
@@ -137,7 +184,7 @@ def _refresh_script() -> str:
 
 
 def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True) -> HTML:
-    """A grid with its totals row, colour legend and notes."""
+    """A grid with its totals row, colour legend and notes; sorts, searches and pages in the page."""
     parts = [notes_html(g.notes)]
     if g.rows.empty:
         parts.append('<div class="as-missing">No data in this period.</div>')
@@ -151,7 +198,7 @@ def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True) 
 
 def frame(rows: pd.DataFrame, *, columns: Sequence[str] | None = None, legend: bool = False,
           empty: str = "No data in this period.", table_id: str = "") -> HTML:
-    """A plain frame as a sortable, searchable table (drill-downs, lists)."""
+    """A plain frame as a sortable, searchable, paged table (drill-downs, lists)."""
     if rows.empty:
         return HTML(f'<div class="as-missing">{html.escape(empty)}</div>')
     out = (legend_html() if legend else "") + table_html(rows, columns=columns, table_id=table_id)
@@ -186,14 +233,15 @@ def section(title: str, anchor: str | None = None) -> HTML:
 
 
 def title(report: str, dealer: str, period_text: str, sections: Sequence[str]) -> HTML:
-    toc = "".join(
+    """The title block: report, dealer, period and as-of, a link back to the pack, the contents."""
+    toc = " ".join(
         f'<a href="#{html.escape(s.lower().replace(" ", "-"))}">{html.escape(s)}</a>' for s in sections
     )
     return HTML(
-        '<div class="as-report"><div class="as-title">'
+        '<div class="as-report"><div class="as-title"><a class="as-home" href="index.html">All reports</a>'
         f"<h1>{html.escape(report)}</h1>"
         f'<div class="as-sub">{html.escape(dealer)} · {html.escape(period_text)}</div></div>'
-        f'<nav class="as-toc">{toc}</nav></div>'
+        f'<nav class="as-toc" aria-label="Contents">{toc}</nav></div>'
     )
 
 
@@ -217,7 +265,7 @@ def dictionary(kpis: Mapping[str, str]) -> HTML:
     rows = "".join(
         f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in kpis.items()
     )
-    return HTML(f'<table class="as-grid as-dict"><thead><tr><th class="as-text">Figure</th>'
+    return HTML(f'<table class="as-grid as-static as-dict"><thead><tr><th class="as-text">Figure</th>'
                 f'<th class="as-text">How it is computed</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
@@ -229,7 +277,7 @@ def figure(width: float = 9.0, height: float = 3.6):
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(fname=str(STYLE_FILE)):
-        fig = Figure(figsize=(width, height))
+        fig = Figure(figsize=(width, height), layout="constrained")
         ax = fig.add_subplot()
     return fig, ax
 
@@ -266,8 +314,7 @@ def sales_chart(rows: pd.DataFrame, x: str, title: str, *, bars: str = "net", li
             ax.set_xticks(range(0, len(labels), step))
             ax.set_xticklabels(labels[::step])
         ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
-        fig.legend(loc="upper right", fontsize="small")
-        fig.tight_layout()
+        fig.legend(loc="outside lower center", ncol=2, fontsize="small")
         return image(fig, title)
 
 
@@ -298,8 +345,7 @@ def bar_chart(rows: pd.DataFrame, x: str, ys: Sequence[str], title: str, *, stac
         ax.set_xticks(pos)
         ax.set_xticklabels(labels, rotation=45 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
         ax.set_title(title)
-        ax.legend(fontsize="small")
-        fig.tight_layout()
+        fig.legend(loc="outside lower center", ncol=min(len(ys) + len(targets or {}), 4), fontsize="small")
         return image(fig, title)
 
 
@@ -332,8 +378,7 @@ def line_chart(rows: pd.DataFrame, x: str, series: Sequence[str], title: str, *,
         if ylabel:
             ax.set_ylabel(ylabel)
         ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
-        ax.legend(fontsize="small", ncol=2 if len(series) > 5 else 1)
-        fig.tight_layout()
+        fig.legend(loc="outside lower center", ncol=min(len(series), 5), fontsize="small")
         return image(fig, title)
 
 
@@ -361,7 +406,6 @@ def scatter_chart(rows: pd.DataFrame, x: str, y: str, labels: str, title: str) -
         ax.set_xlabel(label(x))
         ax.set_ylabel(label(y))
         ax.set_title(title)
-        fig.tight_layout()
         return image(fig, title)
 
 
@@ -386,7 +430,6 @@ def hbar_chart(rows: pd.DataFrame, key: str, value: str, title: str, *, annotate
                             va="center", fontsize=8)
         ax.set_xlabel(label(value))
         ax.set_title(title)
-        fig.tight_layout()
         return image(fig, title)
 
 

@@ -6,6 +6,7 @@ which validates them here (dates, the report's name) and opens the data.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class Context:
     out_dir: Path | None = None
     interactive: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
+    #: The explorer's filters: table → SQL condition its rows must meet (empty in a scheduled run).
+    filters: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------ data
     def has(self, table: str) -> bool:
@@ -58,13 +61,22 @@ class Context:
 
     def table(self, name: str) -> duckdb.DuckDBPyRelation | None:
         """The whole table (up to as_of is the caller's filter), or None when absent."""
-        return self.source.table(name) if self.source.has(name) else None
+        return self._filtered(name, self.source.table(name)) if self.source.has(name) else None
 
     def lines(self, name: str, period: Period | None = None) -> duckdb.DuckDBPyRelation:
         """The table's rows whose reporting date falls in the period (both days included)."""
         period = period or self.period
         column = TABLES[name].date_column
-        return self.source.table(name).filter(in_period(column, period.start, period.last))
+        return self._filtered(name, self.source.table(name)).filter(in_period(column, period.start, period.last))
+
+    def _filtered(self, name: str, rows: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+        condition = self.filters.get(name)
+        return rows.filter(condition) if condition else rows
+
+    def view(self, period: Period | None = None, filters: dict[str, str] | None = None) -> "Context":
+        """A copy for exploring another period and filters (table → SQL condition); it writes nothing."""
+        return dataclasses.replace(self, period=period or self.period, filters=dict(filters or {}),
+                                   out_dir=None, summary={})
 
     @property
     def period_text(self) -> str:

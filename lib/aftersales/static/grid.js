@@ -1,89 +1,180 @@
-/* Sort, search and page the workbook's grids in an exported page, with no kernel and no network. */
+/* Sort, search and page the pack's grids in an exported page: no kernel, no network.
+   Every row stays in the page; rows off the current page are hidden on screen only,
+   so a printed page shows them all. Cell text is only ever read, never written as markup. */
 (function () {
   "use strict";
-  var PAGE = 25;
-  function cellValue(td) {
-    var v = td.getAttribute("data-v");
-    if (v === null) return td.textContent;
-    if (v === "") return null;
-    var n = Number(v);
-    return isNaN(n) ? v : n;
+  if (window.asGridSetup) { window.asGridSetup(); return; }
+  var SIZES = [25, 100, 0];  // rows per page; 0 = all
+  var SEARCH_FROM = 10;       // grids with more rows than this get the search box and pager
+  // Text sorts as people read it: accents with their letter, W9 before W10.
+  var collator = window.Intl ? new Intl.Collator(undefined, { numeric: true, sensitivity: "base" }) : null;
+
+  function number(text) {
+    var t = text.replace(/,/g, "").trim();
+    if (t === "") return null;
+    var n = Number(t);
+    return isNaN(n) ? t : n;
   }
   function compare(a, b) {
-    if (a === null && b === null) return 0;
-    if (a === null) return 1;
+    if (a === b) return 0;
+    if (a === null) return 1;   // empty cells last, whatever the direction
     if (b === null) return -1;
     if (typeof a === "number" && typeof b === "number") return a - b;
-    return String(a).localeCompare(String(b));
+    if (typeof a === "number") return -1;
+    if (typeof b === "number") return 1;
+    return collator ? collator.compare(a, b) : (a < b ? -1 : 1);
   }
+  function element(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  // The rows past the first page come as JSON of their shown text, right after the table.
+  function addRows(table, body) {
+    var data = table.nextElementSibling;
+    if (!data || !data.classList.contains("as-rows")) return;
+    var more = data.nextElementSibling;
+    if (more && more.classList.contains("as-more")) more.parentNode.removeChild(more);
+    var parsed = JSON.parse(data.textContent);
+    data.parentNode.removeChild(data);
+    var fragment = document.createDocumentFragment();
+    parsed.rows.forEach(function (values) {
+      var tr = document.createElement("tr");
+      var cls = parsed.classes[values[0]];
+      if (cls) tr.className = cls;
+      for (var i = 1; i < values.length; i++) {
+        var td = document.createElement("td");
+        td.textContent = values[i];
+        tr.appendChild(td);
+      }
+      fragment.appendChild(tr);
+    });
+    body.appendChild(fragment);
+  }
+
   function setup(table) {
-    if (table.getAttribute("data-ready")) return;
-    table.setAttribute("data-ready", "1");
+    if (table.getAttribute("data-ready") || table.classList.contains("as-static")) return;
     var body = table.tBodies[0];
-    if (!body) return;
+    if (!body || !table.tHead) return;
+    table.setAttribute("data-ready", "1");
+    addRows(table, body);
     var rows = Array.prototype.slice.call(body.rows);
-    var state = { rows: rows, shown: rows, page: 0, col: -1, dir: 1 };
-    var bar = document.createElement("div");
-    bar.className = "as-bar";
-    var search = document.createElement("input");
+    var texts = rows.map(function (r) { return r.textContent.toLowerCase(); });
+    rows.forEach(function (r, i) { r._asIndex = i; });
+    var heads = table.tHead.rows[table.tHead.rows.length - 1].cells;
+    var keys = [];  // per column, the sort values of the rows by their first place (made on first use)
+    var state = { shown: rows, page: 0, size: SIZES[0], col: -1, dir: 1 };
+
+    var bar = element("div", "as-bar");
+    var search = element("input", "as-search");
     search.type = "search";
     search.placeholder = "Search this table";
-    search.className = "as-search";
-    var info = document.createElement("span");
-    info.className = "as-info";
-    var prev = document.createElement("button");
-    prev.textContent = "Previous";
-    prev.className = "as-prev";
-    var next = document.createElement("button");
-    next.textContent = "Next";
-    next.className = "as-next";
+    search.setAttribute("aria-label", "Search this table");
+    var info = element("span", "as-info");
+    var prev = element("button", "as-prev", "Previous");
+    var next = element("button", "as-next", "Next");
+    prev.type = next.type = "button";
+    var size = element("select", "as-size");
+    size.setAttribute("aria-label", "Rows per page");
+    SIZES.forEach(function (n) {
+      var o = element("option", "", n ? n + " rows a page" : "all rows");
+      o.value = String(n);
+      size.appendChild(o);
+    });
+    var pager = element("span", "as-pager");
+    pager.appendChild(prev);
+    pager.appendChild(next);
+    pager.appendChild(size);
     bar.appendChild(search);
     bar.appendChild(info);
-    bar.appendChild(prev);
-    bar.appendChild(next);
-    table.parentNode.insertBefore(bar, table);
-    function draw() {
-      var pages = Math.max(1, Math.ceil(state.shown.length / PAGE));
+    bar.appendChild(pager);
+    var anchor = table.parentNode.classList.contains("as-wide") ? table.parentNode : table;
+    if (rows.length > SEARCH_FROM) anchor.parentNode.insertBefore(bar, anchor);  // short grids only sort
+
+    // Show the current page of the shown rows; after a sort or a search (`reorder`) the rows
+    // are also put in their new order, those left out by the search last and hidden.
+    function draw(reorder) {
+      var n = state.shown.length, per = state.size || n || 1;
+      var pages = Math.max(1, Math.ceil(n / per));
       if (state.page >= pages) state.page = pages - 1;
-      var first = state.page * PAGE;
-      while (body.firstChild) body.removeChild(body.firstChild);
-      state.shown.slice(first, first + PAGE).forEach(function (r) { body.appendChild(r); });
-      var paged = state.shown.length > PAGE;
-      prev.style.display = next.style.display = paged ? "" : "none";
+      if (state.page < 0) state.page = 0;
+      var first = state.page * per, last = Math.min(n, first + per);
+      state.shown.forEach(function (r, i) {
+        var off = i < first || i >= last;
+        if (off !== r.classList.contains("as-off")) r.classList.toggle("as-off", off);
+      });
+      if (reorder) {
+        var fragment = document.createDocumentFragment();
+        var kept = {};
+        state.shown.forEach(function (r) { kept[r._asIndex] = true; r.classList.remove("as-out"); fragment.appendChild(r); });
+        rows.forEach(function (r) {
+          if (!kept[r._asIndex]) { r.classList.add("as-out"); fragment.appendChild(r); }
+        });
+        body.appendChild(fragment);
+      }
+      var paged = rows.length > SIZES[0];
+      pager.style.display = paged ? "" : "none";
       prev.disabled = state.page === 0;
       next.disabled = state.page >= pages - 1;
-      info.textContent = state.shown.length === state.rows.length
-        ? state.rows.length + " rows" + (paged ? ", page " + (state.page + 1) + " of " + pages : "")
-        : state.shown.length + " of " + state.rows.length + " rows" + (paged ? ", page " + (state.page + 1) + " of " + pages : "");
+      var what = (n === rows.length ? "" : n + " of ") + rows.length + (rows.length === 1 ? " row" : " rows");
+      if (n > per) what += " · showing " + (first + 1) + "–" + last + " (page " + (state.page + 1) + " of " + pages + ")";
+      info.textContent = what;
+    }
+    function sortValues(i) {
+      if (!keys[i]) {
+        var numeric = heads[i].classList.contains("as-num");
+        var values = new Array(rows.length);  // by each row's place in the page, whatever the order now
+        rows.forEach(function (r) {
+          var cell = r.cells[i];
+          var text = cell ? cell.textContent : "";
+          values[r._asIndex] = numeric ? number(text) : (text.trim() === "" ? null : text);
+        });
+        keys[i] = values;
+      }
+      return keys[i];
+    }
+    function sortBy(i) {
+      state.dir = state.col === i ? -state.dir : 1;
+      state.col = i;
+      Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+      heads[i].setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
+      var values = sortValues(i), dir = state.dir;
+      var order = function (a, b) {
+        var x = values[a._asIndex], y = values[b._asIndex];
+        if (x === null || y === null) return compare(x, y) || a._asIndex - b._asIndex;
+        return dir * compare(x, y) || a._asIndex - b._asIndex;
+      };
+      rows.sort(order);
+      state.shown = state.shown.slice().sort(order);
+      state.page = 0;
+      draw(true);
     }
     search.addEventListener("input", function () {
-      var q = search.value.toLowerCase();
-      state.shown = state.rows.filter(function (r) { return r.textContent.toLowerCase().indexOf(q) >= 0; });
+      var q = search.value.trim().toLowerCase();
+      state.shown = q ? rows.filter(function (r) { return texts[r._asIndex].indexOf(q) >= 0; }) : rows.slice();
       state.page = 0;
-      draw();
+      draw(true);
     });
     prev.addEventListener("click", function () { state.page -= 1; draw(); });
     next.addEventListener("click", function () { state.page += 1; draw(); });
-    var heads = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1].cells : [];
+    size.addEventListener("change", function () { state.size = Number(size.value); state.page = 0; draw(); });
     Array.prototype.forEach.call(heads, function (th, i) {
       th.classList.add("as-sortable");
       th.title = "Sort by this column";
-      th.addEventListener("click", function () {
-        state.dir = state.col === i ? -state.dir : 1;
-        state.col = i;
-        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
-        th.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
-        var key = function (r) { return cellValue(r.cells[i]); };
-        state.rows.sort(function (a, b) { return state.dir * compare(key(a), key(b)); });
-        state.shown.sort(function (a, b) { return state.dir * compare(key(a), key(b)); });
-        state.page = 0;
-        draw();
+      th.tabIndex = 0;
+      th.addEventListener("click", function () { sortBy(i); });
+      th.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(i); }
       });
     });
+    state.shown = rows.slice();
     draw();
   }
+
   function all() { Array.prototype.forEach.call(document.querySelectorAll("table.as-grid"), setup); }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", all);
-  else all();
   window.asGridSetup = all;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", all);
+  all();
 })();

@@ -1,0 +1,118 @@
+"""The run's spreadsheet: every grid CSV as a sheet that opens in Excel with the right types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from aftersales import workbook
+
+
+def grid_csv(run: Path, report: str, grid: str, text: str) -> None:
+    path = run / "tables" / report / f"{grid}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def book(tmp_path):
+    """A run folder with a few grid CSVs as the reports write them, and its workbook opened."""
+    run = tmp_path / "run"
+    grid_csv(run, "parts", "activity",
+             "date,documents,net,gp_pct\n2024-03-01,2,1234.567800,25.000000\n2024-03-02,1,-8.500000,\n")
+    grid_csv(run, "accounts", "accounts",
+             "account,name,sales,growth_pct\n00042,=1+2 Garage,10.000000,5.123400\nA1,"
+             '"<script>alert(""x"")</script> & co",20.000000,\n')
+    grid_csv(run, "accounts", "monthly", "account,month,sales,margin\n00042,2024-03,10.000000,4.000000\n")
+    grid_csv(run, "workshop", "technicians", "technician,name,attended,util_pct\n007,Tech Seven,7.500000,80.000000\n")
+    (run / "alerts.csv").write_text("rule,account,name,owner,owner_email,value,threshold,message\n", encoding="utf-8")
+    info = workbook.write(run / "book.xlsx", run, about={"Dealer": "Demo Motors", "Period": "2024-03-01 to 2024-03-31"})
+    return info, openpyxl.load_workbook(run / "book.xlsx")
+
+
+def test_every_grid_csv_is_a_sheet_named_report_grid(book):
+    """Each grid CSV of the run is a sheet `<report>_<grid>`, after a first sheet saying what the workbook holds."""
+    info, wb = book
+    assert wb.sheetnames == ["about", "parts_activity", "workshop_technicians", "accounts_accounts",
+                             "accounts_monthly", "alerts"]
+    assert info["sheets"]["parts_activity"] == 2 and info["sheets"]["alerts"] == 0
+    about = [[c.value for c in row] for row in wb["about"].iter_rows()]
+    assert about[0][:2] == ["Dealer", "Demo Motors"]
+    assert any(r[0] == "parts_activity" and r[1] == "tables/parts/activity.csv" and r[2] == 2 for r in about)
+
+
+def test_header_is_frozen_and_labelled_and_columns_are_sized(book):
+    """Every sheet keeps its header row in view, with readable labels and widths fitted to the content."""
+    _, wb = book
+    ws = wb["parts_activity"]
+    assert ws.freeze_panes == "A2"
+    assert [c.value for c in ws[1]] == ["Date", "Documents", "Net", "GP%"]
+    assert ws[1][0].font.bold
+    assert ws.column_dimensions["A"].width >= 10 and ws.auto_filter.ref == "A1:D3"
+
+
+def test_numbers_are_numbers_with_formats(book):
+    """Money shows 2 decimals with separators, ratios 1 decimal, counts whole; empty ratios stay empty cells."""
+    _, wb = book
+    ws = wb["parts_activity"]
+    date, documents, net, gp = ws[2]
+    assert net.value == pytest.approx(1234.5678) and net.number_format == "#,##0.00"
+    assert gp.value == 25 and gp.number_format == "#,##0.0"
+    assert documents.value == 2 and documents.number_format == "#,##0"
+    assert ws["D3"].value is None
+    hours = wb["workshop_technicians"]["C2"]
+    assert hours.value == 7.5 and hours.number_format == "#,##0.00"
+
+
+def test_dates_are_dates(book):
+    """Days are Excel dates shown YYYY-MM-DD; months are dates shown YYYY-MM."""
+    _, wb = book
+    day = wb["parts_activity"]["A2"]
+    assert day.value == dt.datetime(2024, 3, 1) and day.number_format == "yyyy-mm-dd"
+    month = wb["accounts_monthly"]["B2"]
+    assert month.value == dt.datetime(2024, 3, 1) and month.number_format == "yyyy-mm"
+
+
+def test_codes_and_names_stay_text(book):
+    """Codes keep their leading zeros, and a name that looks like a formula or markup is text, as written."""
+    _, wb = book
+    ws = wb["accounts_accounts"]
+    assert ws["A2"].value == "00042" and ws["A2"].data_type == "s" and ws["A2"].number_format == "@"
+    assert ws["B2"].value == "=1+2 Garage" and ws["B2"].data_type == "s"
+    assert ws["B3"].value == '<script>alert("x")</script> & co'
+    assert wb["workshop_technicians"]["A2"].value == "007"
+
+
+def test_sheet_names_fit_excel():
+    """Sheet names are cut to Excel's 31 characters and stay unique."""
+    taken: set[str] = set()
+    first = workbook.sheet_name("accounts", "a_very_long_grid_name_indeed_yes", taken)
+    second = workbook.sheet_name("accounts", "a_very_long_grid_name_indeed_yes_too", taken)
+    assert first == "accounts_a_very_long_grid_name_" and len(first) == 31
+    assert second != first and len(second) <= 31
+
+
+def test_column_kinds():
+    """A column of digits with a leading zero is text unless its name says it is a figure."""
+    values = pd.Series(["0042", "17"])
+    assert workbook.column_kind("code", values) == "text"
+    assert workbook.column_kind("sales", pd.Series(["1.5", ""]), money={"sales"}) == "money"
+    assert workbook.column_kind("line", pd.Series(["1", "2"])) == "count"
+    assert workbook.column_kind("share", pd.Series(["0.25", "1"])) == "decimal"
+    assert workbook.column_kind("in", pd.Series(["2024-03-01 08:00"])) == "text"
+
+
+def test_a_large_grid_is_written(tmp_path):
+    """A grid of tens of thousands of rows is written whole (streamed, not held as cells)."""
+    run = tmp_path / "run"
+    rows = "\n".join(f"{i:05d},2024-03,{i}.500000,{i / 3:.6f}" for i in range(30_000))
+    grid_csv(run, "accounts", "monthly", "account,month,sales,margin\n" + rows + "\n")
+    info = workbook.write(run / "big.xlsx", run)
+    assert info["sheets"]["accounts_monthly"] == 30_000
+    ws = openpyxl.load_workbook(run / "big.xlsx", read_only=True)["accounts_monthly"]
+    last = list(ws.iter_rows(min_row=30_001, max_row=30_001, values_only=True))[0]
+    assert last[0] == "29999" and last[2] == pytest.approx(29999.5)
