@@ -92,3 +92,17 @@ def test_validate_accepts_a_clean_source(tmp_path, capsys):
     source = make_source(tmp_path / "src", parts_lines=[dict()], accounts=[dict()])
     assert main(["validate", "--source", str(source)]) == 0
     assert "parts_lines" in capsys.readouterr().out
+
+
+def test_a_source_broken_after_a_good_run_is_caught(tmp_path, capsys):
+    """A passed check is remembered only for unchanged contents: an edited file is checked again."""
+    source = make_source(tmp_path / "src", parts_lines=[dict()], accounts=[dict()])
+    args = ["run", "--source", str(source), *RUN, "--reports", "parts"]
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--out", str(tmp_path / "two")]) == 0
+    assert "has not changed since" in capsys.readouterr().err
+    path = source / "parts_lines.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("invoice", "quote"), encoding="utf-8")
+    assert main([*args, "--out", str(tmp_path / "three")]) == 2
+    assert "parts_lines.doc_type" in capsys.readouterr().err
+    assert not (tmp_path / "three").exists()

@@ -18,6 +18,8 @@ DEFAULT_PARAMS = PARAMS_DIR / "default.yaml"
 OUTPUT_DIR = PROJECT_DIR / "outputs"
 #: Where the built-in demo dataset is made on first use.
 DEMO_DIR = PROJECT_DIR / "data" / "demo"
+#: Remembered results that are costly to remake (validations of unchanged sources).
+CACHE_DIR = Path(os.environ.get("AFTERSALES_CACHE", PROJECT_DIR / "data" / "cache"))
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 STYLE_FILE = PACKAGE_DIR / "aftersales.mplstyle"
 
