@@ -1,4 +1,4 @@
-"""The command line (SPEC §4): `aftersales run | demo-data | validate | notify`.
+"""The command line (SPEC §4): `aftersales run | demo-data | validate | notify | load`.
 
 Each subcommand's options mirror one library call; errors a user can fix are printed as
 one clear message (no traceback) with a non-zero exit status.
@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     note.add_argument("--params", metavar="FILE.yaml",
                       help="settings laid over params/default.yaml (default: those the run was made with)")
     note.add_argument("--dry-run", action="store_true", help="list what would be sent; send nothing")
+
+    load = sub.add_parser("load", help="copy a source's tables into a database (typed, keyed, indexed)")
+    load.add_argument("src", metavar="SRC", help="folder of CSV/Parquet files, a .duckdb file or a database URL")
+    load.add_argument("--into", required=True, metavar="URL",
+                      help="the database, e.g. postgresql://user@host:5432/db (the password in PGPASSWORD)")
+    load.add_argument("--replace", action="store_true", help="drop and load again the tables that exist already")
+    load.add_argument("--schema", metavar="S", help="the schema to create the tables in (default: the database's)")
     return parser
 
 
@@ -122,6 +129,14 @@ def _notify(args) -> int:
     return EXIT_FAILED if outcome.failed else EXIT_OK
 
 
+def _load(args) -> int:
+    from .load import load
+
+    rows = load(args.src, args.into, replace=args.replace, schema=args.schema or "", progress=_say)
+    print(f"loaded {len(rows)} tables, {sum(rows.values()):,} rows")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     from .contract import DataError
     from .notify import NotifyError
@@ -130,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     from .run import RunError
 
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "demo-data": _demo, "validate": _validate, "notify": _notify}
+    handlers = {"run": _run, "demo-data": _demo, "validate": _validate, "notify": _notify, "load": _load}
     try:
         return handlers[args.command](args)
     except (DataError, NotifyError, ParamsError, PeriodError, RunError) as exc:

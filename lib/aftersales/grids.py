@@ -45,6 +45,55 @@ def query(lines: Lines, sql: str) -> pd.DataFrame:
     return relation(lines).query("lines", sql).df()
 
 
+def capped(lines: Lines, sql: str, limit: int, rows: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The first `limit` rows of `sql` (a SELECT over `lines` ending with its ORDER BY) and how many
+    rows it has in all: only those rows travel, the count runs in SQL (`rows` when already known).
+
+    A list longer than `limit` has `attrs["rows"]` set to its full count.
+    """
+    limit = int(limit)
+    frame = query(lines, f"{sql} LIMIT {limit if rows is not None else limit + 1}")
+    if rows is None:
+        if len(frame) <= limit:
+            rows = len(frame)
+        else:
+            rows = int(query(lines, f"SELECT COUNT(*) AS n FROM ({sql}) AS listed")["n"].iloc[0])
+            frame = frame.head(limit)
+    frame.attrs["rows"] = int(rows)
+    return frame, int(rows)
+
+
+def joined(left: Lines, right: Lines, condition: str, how: str) -> duckdb.DuckDBPyRelation:
+    """`left` joined with `right` in SQL (`how`: inner, left, semi, anti…) on `condition`.
+
+    Both sides are normally relations of one connection (a source's tables); a frame or a
+    relation of another connection is joined in DuckDB's default connection instead.
+    """
+    left_rel, right_rel = relation(left), relation(right)
+    try:
+        return left_rel.join(right_rel, condition, how=how)
+    except duckdb.InvalidInputException:  # two connections: bring both sides into one
+        return duckdb.from_df(_frame(left)).join(duckdb.from_df(_frame(right)), condition, how=how)
+
+
+def _frame(lines: Lines) -> pd.DataFrame:
+    return lines if isinstance(lines, pd.DataFrame) else relation(lines).df()
+
+
+def summed(lines: Lines, sql: str, order: str = "") -> pd.DataFrame:
+    """Run `sql` — a GROUP BY in standard SQL over `lines`, without ORDER BY — then order by `order`.
+
+    Where `lines` are a database table's rows (`database.ServerRows`), the database computes
+    it and only the sums travel; elsewhere DuckDB runs it as one query.
+    """
+    order_by = f" ORDER BY {order}" if order else ""
+    pushdown = getattr(type(lines), "pushdown", None)
+    result = pushdown(lines, sql) if pushdown is not None else None
+    if result is None:
+        return query(lines, sql + order_by)
+    return query(result, "SELECT * FROM lines" + order_by)
+
+
 def sql_date(day: dt.date) -> str:
     return f"DATE '{day.isoformat()}'"
 
@@ -57,8 +106,10 @@ def in_period(column: str, start: dt.date, last: dt.date) -> str:
 SALES_COLUMNS = ("documents", "invoices", "credits", *SALES_MEASURES, "gp_pct")
 
 
-def _sales_select(values: Mapping[str, str]) -> tuple[str, str]:
-    inner = f"SELECT *, {select_list(values)} FROM lines"
+def _sales_select(values: Mapping[str, str], keep: tuple[str, ...] = ()) -> tuple[str, str]:
+    """The line values (inner SELECT, with the columns in `keep`) and the sums over them."""
+    columns = ", ".join(dict.fromkeys((*keep, "document", "doc_type")))
+    inner = f"SELECT {columns}, {select_list(values)} FROM lines"
     sums = ", ".join(f"SUM({m}) AS {m}" for m in SALES_MEASURES)
     outer = (
         "COUNT(DISTINCT document) AS documents, "
@@ -88,33 +139,44 @@ def sales_grid(
     in the output (e.g. `date` for `date_edit`). One row per key value present, sorted.
     """
     column = column or key
-    inner, outer = _sales_select(values)
-    rows = query(
-        lines,
-        f"SELECT {key} AS {column}, {outer} FROM ({inner}) "
-        f"GROUP BY {key} ORDER BY {key} NULLS LAST",
-    )
-    total = query(lines, f"SELECT {outer} FROM ({inner})")
+    inner, outer = _sales_select(values, (key,))
+    rows = summed(lines, f"SELECT {key} AS {column}, {outer} FROM ({inner}) AS line_values GROUP BY {key}",
+                  f"{column} NULLS LAST")
+    total = summed(lines, f"SELECT {outer} FROM ({inner}) AS line_values")
     rows = _finish_sales(rows)[[column, *SALES_COLUMNS]]
     total = _finish_sales(total)[list(SALES_COLUMNS)]
     return Grid(name or column, rows.reset_index(drop=True), total, (column,))
 
 
-def document_grid(lines: Lines, values: Mapping[str, str], accounts: Lines | None) -> pd.DataFrame:
-    """One row per document (the source's invoices form): what it sold, its profit and GP%."""
-    inner, _ = _sales_select(values)
+def _documents_sql(values: Mapping[str, str]) -> str:
+    inner, _ = _sales_select(values, ("date_edit", "account", "wip_no"))
     sums = ", ".join(f"SUM({m}) AS {m}" for m in SALES_MEASURES)
-    frame = query(
-        lines,
-        f"SELECT document, doc_type, MIN(date_edit) AS date, MIN(account) AS account, "
-        f"MIN(wip_no) AS wip_no, COUNT(*) AS lines, {sums} FROM ({inner}) "
-        "GROUP BY document, doc_type ORDER BY date, document",
-    )
+    return (f"SELECT document, doc_type, MIN(date_edit) AS date, MIN(account) AS account, "
+            f"MIN(wip_no) AS wip_no, COUNT(*) AS lines, {sums} FROM ({inner}) "
+            "GROUP BY document, doc_type ORDER BY date, document, doc_type")
+
+
+def _finish_documents(frame: pd.DataFrame, accounts: Lines | None) -> pd.DataFrame:
     frame = tidy(frame, SALES_MEASURES)
     frame["gp_pct"] = ratio(frame["profit"], frame["gross"])
     names = account_names(accounts)
     frame.insert(4, "name", frame["account"].map(names))
     return frame
+
+
+def document_grid(lines: Lines, values: Mapping[str, str], accounts: Lines | None) -> pd.DataFrame:
+    """One row per document (the source's invoices form): what it sold, its profit and GP%."""
+    return _finish_documents(query(lines, _documents_sql(values)), accounts)
+
+
+def first_documents(lines: Lines, values: Mapping[str, str], accounts: Lines | None,
+                    limit: int) -> tuple[pd.DataFrame, int]:
+    """The first `limit` rows of `document_grid` (by date and document) and how many documents
+    there are in all: the documents are grouped and counted in SQL, only those rows travel."""
+    frame, total = capped(lines, _documents_sql(values), limit)
+    frame = _finish_documents(frame, accounts)
+    frame.attrs["rows"] = total
+    return frame, total
 
 
 def account_names(accounts: Lines | None) -> dict[str, str]:

@@ -164,7 +164,7 @@ def start(
         report=report,
         period=the_period,
         params=settings,
-        source=Source.open(source),
+        source=Source.open(source, settings),
         out_dir=Path(out_dir) if out_dir else None,
         interactive=bool(interactive),
     )

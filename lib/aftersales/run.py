@@ -230,7 +230,7 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
     out = Path(request.out) if request.out else default_out(period)
     out = out.resolve()
     tables = sorted({t for r in reports for t in REPORT_TABLES[r]})
-    source = Source.open(source_spec)
+    source = Source.open(source_spec, settings)
     try:
         fingerprint = source.fingerprint()
         marker = _validated_marker(fingerprint, tables)

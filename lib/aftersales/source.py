@@ -6,7 +6,9 @@ A *source* is
   (a folder may mix both formats), or
 - a DuckDB database file (``*.duckdb``), attached read-only, holding tables
   named like the contract's tables, or
-- (later) a SQLAlchemy database URL such as ``postgresql://…``.
+- a database URL: ``postgresql://user@host:5432/db`` or any SQLAlchemy URL, holding
+  tables (or views) named like the contract's tables, in the schema given by the URL's
+  ``?schema=`` or the ``source.schema`` setting (`database.py`).
 
 `Source.open` returns an object owning an in-memory DuckDB connection ``con``
 in which, for every table present in the source, two views exist:
@@ -30,6 +32,12 @@ passes before any report, reports every value that breaks them.
 
 The connection has DuckDB's ``type_pushdown`` optimizer disabled (see
 `Source._new_connection`).
+
+A database source reads lazily: `Source.table` gives a `database.ServerRows`, which
+behaves like the typed view but fetches only the filtered rows and the columns a query
+needs (the period filter runs on the server). The two views of a table are made on the
+first use of `raw`, `table_sql` or ``con``, which copy the whole table into ``con``
+(validation reads every row anyway).
 """
 
 from __future__ import annotations
@@ -202,7 +210,7 @@ class TableSQL:
 
     name: str
     location: str  # file path or database table, for messages
-    format: str  # "csv" | "parquet" | "duckdb"
+    format: str  # "csv" | "parquet" | "duckdb" | "database"
     scan: str  # FROM clause of the whole table (source column names)
     row: str  # SQL of the 1-based data row number over `scan`
     columns: list[ColumnSQL] = field(default_factory=list)
@@ -213,7 +221,7 @@ class TableSQL:
 
     @property
     def file_name(self) -> str:
-        return os.path.basename(self.location) if self.format != "duckdb" else self.location
+        return os.path.basename(self.location) if self.format in ("csv", "parquet") else self.location
 
     def check_select(self, with_row: bool = True) -> str:
         """SELECT of `_row` plus, per column, `<col>` (the text), `<col>__typed`
@@ -236,24 +244,47 @@ class Source:
     """A source of the contract's tables (see the module docstring)."""
 
     kind: str
-    con: duckdb.DuckDBPyConnection
 
     def __init__(self, kind: str, location: str, con: duckdb.DuckDBPyConnection):
         self.kind = kind
         self.location = location
-        self.con = con
+        self._con = con
         self._tables: dict[str, TableSQL] = {}
         self._files: dict[str, Path] = {}  # table → file (folder sources)
         self._fingerprint: str | None = None
+        self._db = None  # database.Database (database sources)
+        self._slices: dict[tuple, list[tuple[frozenset, str]]] = {}  # fetched rows (database sources)
+        self._stand_ins: dict[tuple, duckdb.DuckDBPyRelation] = {}
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The in-memory DuckDB connection holding the two views of every table. (A
+        database source first copies every table into it: prefer `table`.)"""
+        if self._db is not None:
+            for name in self.tables:
+                if self._tables[name].error is None:
+                    self._mirror(name)
+        return self._con
+
+    @property
+    def database(self):
+        """The `database.Database` of a database source (its ``statements`` list what was
+        sent to the server), else None."""
+        return self._db
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        """Run DuckDB SQL on the source's connection (over tables already read)."""
+        return self._con.execute(sql)
 
     # -- opening -----------------------------------------------------------
 
     @classmethod
-    def open(cls, spec: str | os.PathLike) -> "Source":
-        """Open a folder, a DuckDB file or (later) a database URL."""
+    def open(cls, spec: str | os.PathLike, settings: dict | None = None) -> "Source":
+        """Open a folder, a DuckDB file or a database URL (`settings`: the run's settings,
+        whose ``source`` section names a database's schema and password variable)."""
         text = os.fspath(spec)
         if isinstance(spec, str) and _URL_RE.match(text):
-            return cls._open_url(text)
+            return cls._open_url(text, settings)
         path = Path(text).expanduser()
         if not path.exists():
             raise DataError(
@@ -313,12 +344,12 @@ class Source:
         src = cls("duckdb", str(path), cls._new_connection())
         try:
             try:
-                src.con.execute(f"ATTACH {_lit(str(path))} AS {_ATTACH_ALIAS} (READ_ONLY)")
+                src._con.execute(f"ATTACH {_lit(str(path))} AS {_ATTACH_ALIAS} (READ_ONLY)")
             except duckdb.Error as exc:
                 raise DataError(
                     SOURCE, None, f"{path} cannot be opened as a DuckDB database: {_first_line(exc)}"
                 ) from None
-            found = src.con.execute(
+            found = src._con.execute(
                 "SELECT table_name, table_type FROM information_schema.tables "
                 "WHERE table_catalog = ? AND table_schema = 'main'",
                 [_ATTACH_ALIAS],
@@ -336,15 +367,109 @@ class Source:
         return src
 
     @classmethod
-    def _open_url(cls, url: str) -> "Source":
-        # A database URL will be read through SQLAlchemy (or a DuckDB scanner
-        # extension) into the same two views per table: build TableSQL entries
-        # for it in a `_url_table` method and call `_add` like the other kinds.
-        raise DataError(
-            SOURCE, None,
-            f"database URLs are not supported yet ({_mask_password(url)}): "
-            "export the tables to a folder of CSV/Parquet files or to a .duckdb file",
-        )
+    def _open_url(cls, url: str, settings: dict | None = None) -> "Source":
+        from .database import Database
+
+        if settings is None:
+            from . import params
+
+            settings = params.load(None)
+        db = Database.connect(url, settings)
+        src = cls("database", db.display, cls._new_connection())
+        src._db = db
+        try:
+            for name, plan in db.tables.items():
+                info = TableSQL(name, db.where(name), "database", scan="", row="(rowid + 1)")
+                info.source_columns = {n: "OTHER" for n in plan.types}
+                info.source_columns.update({n: c.local_type for n, c in plan.columns.items()})
+                src._build_columns(info)
+                src._tables[name] = info
+        except BaseException:
+            src.close()
+            raise
+        return src
+
+    # -- database sources: rows fetched on demand -------------------------------------
+
+    def column_plans(self, name: str) -> dict:
+        """How the database gives each present column of `name` (database sources)."""
+        return self._db.tables[name].columns
+
+    def stand_in(self, name: str, columns: list[str] | None = None) -> duckdb.DuckDBPyRelation:
+        """An empty relation of the typed columns of `name`: DuckDB binds queries over it."""
+        key = (name, tuple(columns) if columns is not None else None)
+        rel = self._stand_ins.get(key)
+        if rel is None:
+            table = TABLES[name]
+            names = columns if columns is not None else table.names
+            cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[table.column(n).type]}) AS {_ident(n)}" for n in names)
+            rel = self._stand_ins[key] = self._con.sql(f"SELECT {cols} WHERE false")
+        return rel
+
+    def fetched(self, name: str, server: tuple, columns: list[str]) -> duckdb.DuckDBPyRelation:
+        """The typed `columns` of the rows of `name` meeting the `server` conditions
+        ((DuckDB text, server expression) pairs), fetched once and kept."""
+        import sqlalchemy as sa
+
+        info = self._usable(name)
+        plans = self.column_plans(name)
+        wanted = [n for n in TABLES[name].names if n in columns]
+        if not plans:  # not one contract column in the table (validation says which are missing)
+            return self.stand_in(name, wanted)
+        present = [n for n in wanted if n in plans] or [next(iter(plans))]
+        texts = frozenset(t for t, _ in server)
+        local, apply = None, []
+        for cols, table in self._slices.get((name, texts), []):
+            if set(present) <= cols:
+                local = table
+                break
+        if local is None and texts:  # the whole table is here already: filter it here
+            for cols, table in self._slices.get((name, frozenset()), []):
+                if set(plans) <= cols:
+                    local, apply = table, [t for t, _ in server]
+                    break
+        if local is None:
+            plan = self._db.tables[name]
+            stmt = (sa.select(*(plans[n].server.label(n) for n in present)).select_from(plan.clause)
+                    .where(*(e for _, e in server)))
+            local = self._db.fetch(self._con, stmt, [(n, plans[n].local_type) for n in present], name)
+            self._slices.setdefault((name, texts), []).append((frozenset(present), local))
+        if not apply:
+            typed = ", ".join(f"{c.typed} AS {_ident(c.name)}" for c in info.columns if c.name in wanted)
+            return self._con.sql(f"SELECT {typed} FROM {local}")
+        typed = ", ".join(f"{c.typed} AS {_ident(c.name)}" for c in info.columns)
+        rel = self._con.sql(f"SELECT {typed} FROM {local}")
+        for text in apply:
+            rel = rel.filter(text)
+        return rel.project(", ".join(_ident(n) for n in wanted))
+
+    def pushed(self, name: str, server: tuple, columns: list[str], sql: str,
+               shape: list[tuple[str, object]]) -> duckdb.DuckDBPyRelation:
+        """The result of `sql` (standard SQL over `lines`: the rows of `name` meeting
+        `server`, of `columns`) computed by the database, typed as `shape` says."""
+        import sqlalchemy as sa
+
+        plans = self.column_plans(name)
+        plan = self._db.tables[name]
+        lines = (sa.select(*(plans[n].server.label(n) for n in columns)).select_from(plan.clause)
+                 .where(*(e for _, e in server)).cte("lines"))
+        stmt = sa.select(sa.literal_column("*")).select_from(sa.text(f"({sql}) AS pushed")).add_cte(lines)
+        local = self._db.fetch(self._con, stmt, [(c, str(t)) for c, t in shape], name)
+        return self._con.table(local)
+
+    def _mirror(self, name: str) -> TableSQL:
+        """Copy a database table into the connection and make its two views."""
+        info = self._tables[name]
+        if self._db is None or info.scan or info.error is not None:
+            return info
+        plans = self.column_plans(name)
+        if plans:
+            self.fetched(name, (), list(plans))
+            info.scan = next(t for cols, t in self._slices[(name, frozenset())] if set(plans) <= cols)
+        else:  # no contract column at all: an empty table of none
+            info.scan = "(SELECT NULL AS _none WHERE false)"
+        self._add(info)
+        return info
 
     # -- per-format table readers ---------------------------------------------
 
@@ -404,7 +529,7 @@ class Source:
     def _parquet_table(self, name: str, path: Path) -> TableSQL:
         plain = f"read_parquet({_lit(str(path))})"
         try:
-            described = self.con.execute(f"DESCRIBE SELECT * FROM {plain}").fetchall()
+            described = self._con.execute(f"DESCRIBE SELECT * FROM {plain}").fetchall()
         except duckdb.Error as exc:
             info = TableSQL(name, str(path), "parquet", scan=plain, row="row_number() OVER ()")
             info.error = DataError(
@@ -427,7 +552,7 @@ class Source:
         # rowid is the insertion order of a base table; a view has none.
         row = "(rowid + 1)" if is_base else "row_number() OVER ()"
         info = TableSQL(name, f"table {actual}", "duckdb", scan=ref, row=row)
-        described = self.con.execute(f"DESCRIBE SELECT * FROM {ref}").fetchall()
+        described = self._con.execute(f"DESCRIBE SELECT * FROM {ref}").fetchall()
         info.source_columns = {r[0]: r[1] for r in described}
         self._build_columns(info)
         return info
@@ -472,12 +597,12 @@ class Source:
 
     def _add(self, info: TableSQL) -> None:
         self._tables[info.name] = info
-        if info.error is not None:
+        if info.error is not None or not info.scan:
             return
         typed = ", ".join(f"{c.typed} AS {_ident(c.name)}" for c in info.columns)
         raw = ", ".join([f"{info.row} AS _row"] + [f"{c.raw} AS {_ident(c.name)}" for c in info.columns])
-        self.con.execute(f"CREATE OR REPLACE VIEW {_ident(info.name)} AS SELECT {typed} FROM {info.scan}")
-        self.con.execute(
+        self._con.execute(f"CREATE OR REPLACE VIEW {_ident(info.name)} AS SELECT {typed} FROM {info.scan}")
+        self._con.execute(
             f"CREATE OR REPLACE VIEW {_ident(info.name + '__raw')} AS SELECT {raw} FROM {info.scan}"
         )
 
@@ -493,17 +618,32 @@ class Source:
         return table in self._tables
 
     def table(self, name: str) -> duckdb.DuckDBPyRelation:
-        """The typed view `name`: the contract's columns and types."""
+        """The typed view `name`: the contract's columns and types. (A database source
+        gives a `database.ServerRows`, which fetches rows only when queried.)"""
         self._usable(name)
-        return self.con.view(name)
+        if self._db is not None:
+            from .database import ServerRows
+
+            return ServerRows(self, name)
+        return self._con.view(name)
 
     def raw(self, name: str) -> duckdb.DuckDBPyRelation:
         """The text view of `name`, with `_row` (1-based data row number)."""
-        self._usable(name)
-        return self.con.view(name + "__raw")
+        self._mirror(self._usable(name).name)
+        return self._con.view(name + "__raw")
 
-    def table_sql(self, name: str) -> TableSQL:
-        """How `name` is read (used by validation)."""
+    def table_sql(self, name: str, copy: bool = True) -> TableSQL:
+        """How `name` is read (used by validation). With `copy`, a database table is first
+        copied into the connection (its `scan`)."""
+        info = self._info(name)
+        return self._mirror(name) if copy and info.error is None else info
+
+    def clean_on_server(self, name: str) -> bool:
+        """True when a database finds none of validation's problems in `name` itself (so
+        validation need not copy the table); False for other sources."""
+        return self._db is not None and self._db.clean(name) is True
+
+    def _info(self, name: str) -> TableSQL:
         if name not in TABLES:
             raise KeyError(f"{name!r} is not a table of the contract")
         if name not in self._tables:
@@ -511,7 +651,7 @@ class Source:
         return self._tables[name]
 
     def _usable(self, name: str) -> TableSQL:
-        info = self.table_sql(name)
+        info = self._info(name)
         if info.error is not None:
             raise info.error
         return info
@@ -530,6 +670,8 @@ class Source:
             return f"folder {self.location} ({files})"
         if self.kind == "duckdb":
             return f"DuckDB file {self.location} (tables {', '.join(present) or 'none'})"
+        if self.kind == "database":
+            return f"database {self.location} (tables {', '.join(present) or 'none'})"
         return f"{self.kind} {_mask_password(self.location)}"
 
     def fingerprint(self) -> str:
@@ -542,7 +684,20 @@ class Source:
                     _hash_file(h, self._files[name])
             elif self.kind == "duckdb":
                 _hash_file(h, Path(self.location))
-            else:  # pragma: no cover - url sources hash their tables' contents
+            elif self.kind == "database":  # every row, in any order: a database has no file
+                for name in sorted(self.tables):
+                    if self._tables[name].error is not None:
+                        continue
+                    summed = self._db.checksum(name)
+                    if summed is not None:
+                        h.update(f"{name}\0{summed[0]}\0{summed[1]}\0".encode())
+                        continue
+                    info = self._mirror(name)
+                    cols = ", ".join(_ident(c.name) for c in info.columns)
+                    count, total = self._con.execute(
+                        f"SELECT count(*), sum(hash({cols})::HUGEINT) FROM {_ident(name)}").fetchall()[0]
+                    h.update(f"{name}\0{count}\0{total}\0".encode())
+            else:  # pragma: no cover
                 raise NotImplementedError(self.kind)
             self._fingerprint = h.hexdigest()
         return self._fingerprint
@@ -552,8 +707,11 @@ class Source:
         counts: dict[str, int] = {}
         for name in self.tables:
             info = self._usable(name)
+            if self._db is not None:
+                counts[name] = self._db.count(name)
+                continue
             try:
-                counts[name] = self.con.execute(f"SELECT count(*) FROM {info.scan}").fetchall()[0][0]
+                counts[name] = self._con.execute(f"SELECT count(*) FROM {info.scan}").fetchall()[0][0]
             except duckdb.Error as exc:
                 raise self.read_error(name, exc) from None
         return counts
@@ -561,9 +719,11 @@ class Source:
     def close(self) -> None:
         """Close the connection (and detach the database file)."""
         try:
-            self.con.close()
+            self._con.close()
         except duckdb.Error:  # pragma: no cover
             pass
+        if self._db is not None:
+            self._db.close()
 
     def __enter__(self) -> "Source":
         return self

@@ -20,6 +20,13 @@ Rules, per present table:
 
 plus problems reading a file (not UTF-8, a wrong delimiter, a truncated line).
 
+A database table is first asked whether it has any problem at all, in one or two
+queries the database runs (`database.Database.clean`); only a table that may have some
+is copied into DuckDB and checked by the same queries as a file, so the messages are
+the same. A column the database types as the contract does (a date column for a date)
+has only emptiness to check; one it holds as text is checked like a CSV file's text. Rows are numbered in the order the database returns them (for a table
+filled by `aftersales load`, the order of the file it came from).
+
 Rules 2–6 and 8 are computed in one aggregate query per table, reading each
 row once; a table with a key needs one more grouped query. Rows the reports
 cannot use but which break no rule (an open clocking, an unknown account) are
@@ -161,7 +168,7 @@ def _row_problems(source: Source, info: TableSQL) -> list[DataError]:
             aggregates.append(f"coalesce(sum(CASE {r.state} {weights} ELSE 0 END), 0)")
         position[i] = sums[r.state]
     counts_sql = f"SELECT {', '.join(aggregates)} FROM ({info.check_select(with_row=False)})"
-    totals = source.con.execute(counts_sql).fetchall()[0]
+    totals = source.execute(counts_sql).fetchall()[0]
     counts = []
     for i, r in enumerate(rules):
         total = int(totals[position[i]] or 0)  # count_if of no rows is NULL here
@@ -185,7 +192,7 @@ def _row_problems(source: Source, info: TableSQL) -> list[DataError]:
         f"SELECT {', '.join(aggs)} FROM "
         f"(SELECT _row, {flags}{values} FROM ({info.check_select()})) WHERE {any_flag}"
     )
-    detail = source.con.execute(detail_sql).fetchall()[0]
+    detail = source.execute(detail_sql).fetchall()[0]
     problems = []
     for i, (r, count) in enumerate(failing):
         rows, examples = detail[2 * i], detail[2 * i + 1]
@@ -235,7 +242,7 @@ def _key_problem(source: Source, info: TableSQL) -> DataError | None:
             SELECT count(*) AS n FROM ({keyed(False)}) GROUP BY {names} HAVING count(*) > 1
         )
     """
-    keys, rows_total = source.con.execute(count_sql).fetchall()[0]
+    keys, rows_total = source.execute(count_sql).fetchall()[0]
     if not keys:
         return None
     # an empty key value counts as a value: NULLs match NULLs
@@ -245,7 +252,7 @@ def _key_problem(source: Source, info: TableSQL) -> DataError | None:
         d AS (SELECT {names} FROM c GROUP BY {names} HAVING count(*) > 1)
         SELECT min(c._row, {FIRST}), arg_min(c._shown, c._row, {FIRST}) FROM c JOIN d ON {same}
     """
-    rows, examples = source.con.execute(rows_sql).fetchall()[0]
+    rows, examples = source.execute(rows_sql).fetchall()[0]
     label = "+".join(key)
     problem = (
         f"{_plural(int(rows_total), 'row shares', 'rows share')} a duplicated key ({label}): "
@@ -258,7 +265,7 @@ def _key_problem(source: Source, info: TableSQL) -> DataError | None:
 
 def _missing_columns(source: Source, info: TableSQL) -> list[DataError]:
     out = []
-    where = f"{info.file_name}" if info.format != "duckdb" else info.location
+    where = info.file_name  # the file's name, or `table <name>` in a database
     for name in info.missing:
         hint = info.missing_hints.get(name)
         more = f" (found {hint!r}: names must match exactly)" if hint else ""
@@ -271,6 +278,8 @@ def _missing_table(source: Source, name: str) -> str:
         return f"required table is missing: no {name}.csv or {name}.parquet in {source.location}"
     if source.kind == "duckdb":
         return f"required table is missing: no table {name} in {source.location}"
+    if source.kind == "database":
+        return f"required table is missing: no table or view {name} in {source.location}"
     return f"required table is missing: no table {name} in {source.describe()}"
 
 
@@ -294,11 +303,14 @@ def validate(source: Source, tables: Iterable[str] | None = None) -> list[DataEr
             if not table.optional:
                 problems.append(DataError(name, None, _missing_table(source, name)))
             continue
-        info = source.table_sql(name)
+        info = source.table_sql(name, copy=False)
         if info.error is not None:
             problems.append(info.error)
             continue
         problems.extend(_missing_columns(source, info))
+        if source.clean_on_server(name):
+            continue
+        info = source.table_sql(name)
         try:
             problems.extend(_row_problems(source, info))
             key = _key_problem(source, info)
