@@ -302,3 +302,38 @@ def test_run_page_has_no_error_output(accounts_run):
     for section in ("Accounts", "Year to date", "Monthly", "Growing and declining", "Owners", "Alerts"):
         assert f">{section}</h2>" in page
     assert "Traceback" not in page
+
+
+# ---------------------------------------------------------------- a large dealer's month
+
+
+def test_one_pass_gives_every_grid_of_the_functions(data):
+    """The sums `build` takes from one pass give exactly the grids and headline of each public function."""
+    import pandas as pd
+
+    lines, info, reps = data
+    totals = accounts.account_sums(lines, PERIOD)
+    pairs = [(accounts._accounts_grid(totals, info), accounts.accounts_grid(lines, info, PERIOD)),
+             (accounts._year_to_date(totals, info), accounts.year_to_date(lines, info, PERIOD)),
+             (accounts._monthly(totals), accounts.monthly(lines, PERIOD)),
+             (accounts._monthly_totals(totals), accounts.monthly_totals(lines, PERIOD)),
+             (accounts._by_owner(totals, info, reps), accounts.by_owner(lines, info, reps, PERIOD))]
+    for together, alone in pairs:
+        pd.testing.assert_frame_equal(together.rows, alone.rows, obj=alone.name)
+        pd.testing.assert_frame_equal(together.total, alone.total, obj=alone.name)
+        assert together.notes == alone.notes
+    assert accounts._headline(totals) == accounts.headline(lines, PERIOD)
+    pd.testing.assert_frame_equal(accounts._unknown_accounts(totals, info),
+                                  accounts.unknown_accounts(lines, info, PERIOD))
+
+
+def test_window_sums_per_account_and_in_total(data):
+    """`window_sums` sums each window per account (a row per account with a line in either window) and in total."""
+    lines, _, _ = data
+    windows = {"now": PERIOD, "prior": PERIOD.prior()}
+    per_account = accounts.window_sums(lines, windows).set_index("account")
+    assert list(per_account.index) == ["A1", "A2", "A3", "A4", "A5", "ZZ"]
+    check(per_account.loc["A1"], sales_now=1000, sales_prior=800, margin_now=360, gross_now=1100)
+    check(per_account.loc["A2"], sales_now=500, sales_prior=0)
+    total = accounts.window_sums(lines, windows, by=()).iloc[0]
+    check(total, sales_now=TOTAL_SALES, sales_prior=TOTAL_PRIOR)

@@ -161,3 +161,45 @@ def test_tiles_show_change_against_prior_year():
     assert [t["label"] for t in tiles][0] == "Labour net sales"
     assert tiles[0]["change_text"] == "+50.00 (+50.0 %) vs prior year"
     assert tiles[1]["change_text"] == "+10.0 pts vs prior year"
+
+
+# ---------------------------------------------------------------- a large dealer's month
+
+
+def test_sales_grids_and_rates_in_one_pass_are_each_grid(data):
+    """The grids and rates `build` makes in one pass are exactly those of each grid function and `rates`."""
+    import pandas as pd
+
+    _, lines = data
+    grids, rated = labour.sales_grids(lines)
+    makers = {"activity": labour.activity, "departments": labour.departments, "labour_types": labour.labour_types,
+              "operators": labour.operators}
+    for name, make in makers.items():
+        for together, alone in ((grids[name], make(lines)), (rated[name], labour.rates(lines, *labour.GRIDS[name]))):
+            pd.testing.assert_frame_equal(together.rows, alone.rows, obj=name)
+            pd.testing.assert_frame_equal(together.total, alone.total, obj=name)
+            assert (together.name, together.key) == (alone.name, alone.key)
+
+
+def test_build_lists_the_first_rows_and_counts_every_row(tmp_path):
+    """With drill-down lists of 2 rows, documents and unknown-account lines hold their first 2 rows,
+    and the notes and data quality count every one."""
+    from aftersales import report
+
+    folder = make_source(tmp_path / "src", labour_lines=LINES, accounts=[dict(account="ZZ")])
+    settings = tmp_path / "small.yaml"
+    settings.write_text("report:\n  drilldown_rows: 2\n", encoding="utf-8")
+    ctx = report.start("labour", source=str(folder), date_from="2024-03-01", date_to="2024-03-15",
+                       as_of="2024-03-15", params_file=str(settings))
+    try:
+        rep = labour.build(ctx)
+    finally:
+        ctx.source.close()
+    assert list(rep.documents["document"]) == ["L1", "C1"] and rep.documents.attrs["rows"] == 4
+    assert any("first 2 of 4 documents" in note for note in rep.notes)
+    checks = {c["check"]: c["rows"] for c in rep.quality.checks}
+    assert checks["invoiced lines whose account is not in accounts"] == 5
+    assert checks["labour lines not invoiced (no document)"] == 1
+    unknown = rep.quality.details["invoiced lines whose account is not in accounts"]
+    assert len(unknown) == 2 and unknown.attrs["rows"] == 5
+    check(rep.grids["departments"].total.iloc[0], documents=4, net=60 + 67.5 + 200 - 90 + 150)

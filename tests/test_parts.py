@@ -166,3 +166,48 @@ def test_documents_drilldown(data):
     assert credit["net"] == pytest.approx(-8.5)
     d2 = docs[docs["document"] == "D2"].iloc[0]
     assert d2["lines"] == 2 and math.isnan(d2["gp_pct"]) and d2["variance"] == pytest.approx(30)
+
+
+# ---------------------------------------------------------------- a large dealer's month
+
+
+def small_drilldown(tmp_path, rows: int) -> str:
+    """A settings file whose drill-down lists hold `rows` rows."""
+    path = tmp_path / "small_drilldown.yaml"
+    path.write_text(f"report:\n  drilldown_rows: {rows}\n", encoding="utf-8")
+    return str(path)
+
+
+def test_sales_grids_in_one_pass_are_the_four_grids(data):
+    """The grids `build` makes in one pass are exactly Activity, Departments, Sales types and Operators."""
+    import pandas as pd
+
+    _, lines = data
+    together = parts.sales_grids(lines)
+    for name, make in (("activity", parts.activity), ("departments", parts.departments),
+                       ("sales_types", parts.sales_types), ("operators", parts.operators)):
+        alone = make(lines)
+        pd.testing.assert_frame_equal(together[name].rows, alone.rows, obj=name)
+        pd.testing.assert_frame_equal(together[name].total, alone.total, obj=name)
+        assert (together[name].name, together[name].key) == (alone.name, alone.key)
+
+
+def test_build_lists_the_first_documents_and_counts_every_row(tmp_path):
+    """With drill-down lists of 2 rows, the documents list and the unknown-account lines hold their first
+    2 rows (by date), the notes and data quality count every one, and the grids still count all lines."""
+    from aftersales import report
+
+    folder = make_source(tmp_path / "src", parts_lines=LINES, parts_movements=MOVEMENTS, accounts=[dict(account="ZZ")])
+    ctx = report.start("parts", source=str(folder), date_from="2024-03-01", date_to="2024-03-15",
+                       as_of="2024-03-15", params_file=small_drilldown(tmp_path, 2))
+    try:
+        rep = parts.build(ctx)
+    finally:
+        ctx.source.close()
+    assert list(rep.documents["document"]) == ["C1", "D1"] and rep.documents.attrs["rows"] == 4
+    assert any("first 2 of 4 documents" in note for note in rep.notes)
+    checks = {c["check"]: c["rows"] for c in rep.quality.checks}
+    assert checks["lines whose account is not in accounts"] == 5
+    unknown = rep.quality.details["lines whose account is not in accounts"]
+    assert len(unknown) == 2 and unknown.attrs["rows"] == 5 and list(unknown["document"]) == ["C1", "D1"]
+    assert rep.grids["departments"].total["documents"].iloc[0] == 4

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from factory import make_source
@@ -352,3 +353,57 @@ def test_run_with_crm_tables_writes_the_csv_files(tmp_path):
     assert "Traceback" not in page and "Rita" in page and not problems(tmp_path / "out")
     landing = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "Team sales attainment %" in landing and "71.7" in landing  # 1900 of 2650 planned
+
+
+# ---------------------------------------------------------------- a large dealer's month
+
+
+def test_period_and_lifetime_sales_from_one_pass(tmp_path, open_source):
+    """One pass over each table gives the period's and the lifetime sales `account_sales` gives, and the
+    number of sales lines (parts and invoiced labour) in the period."""
+    import pandas as pd
+
+    src = open_source(make_source(tmp_path, accounts=ACCOUNTS, parts_lines=PARTS, labour_lines=LABOUR))
+    parts, labour = src.table("parts_lines"), src.table("labour_lines")
+    now, ever, read = crm.period_and_lifetime_sales(parts, labour, START, END)
+    period = f"date_edit BETWEEN {sql_date(START)} AND {sql_date(END)}"
+    upto = f"date_edit <= {sql_date(END)}"
+    pd.testing.assert_frame_equal(now, account_sales(parts.filter(period), labour.filter(period)))
+    pd.testing.assert_frame_equal(ever, account_sales(parts.filter(upto), labour.filter(upto)))
+    lines = parts.filter(period).query("lines", "SELECT COUNT(*) FROM lines").fetchall()[0][0]
+    invoiced = labour.filter(period).query("lines", f"SELECT COUNT(*) FROM lines WHERE {crm.INVOICED}").fetchall()
+    assert read == lines + invoiced[0][0]
+
+
+def test_crm_tables_are_copied_by_duckdb_and_removed_on_close(tmp_path, open_source):
+    """The CRM tables are joined in a private connection from copies DuckDB writes itself (no rows through
+    Python), with the contract's columns; the copies are removed when the data is closed."""
+    src = open_source(make_source(tmp_path, accounts=ACCOUNTS, parts_lines=PARTS, labour_lines=LABOUR, **CRM))
+    data = crm_data(src)
+    folder = data._folder.name
+    assert sorted(p.name for p in Path(folder).iterdir()) == sorted(
+        f"{name}.parquet" for name in ("accounts", *crm.CRM_TABLES))
+    assert data.count("SELECT * FROM activities") == len(ACTIVITIES)
+    assert list(data.sql("SELECT * FROM leads LIMIT 0").columns) == crm.TABLES["leads"].names
+    data.close()
+    assert not Path(folder).exists()
+
+
+def test_build_lists_the_first_rows_and_counts_every_row(tmp_path):
+    """With drill-down lists of 1 row, each data-quality list holds its first row; the checks count them all."""
+    from aftersales import report
+
+    folder = make_source(tmp_path / "src", accounts=ACCOUNTS, parts_lines=PARTS, labour_lines=LABOUR, **CRM)
+    settings = tmp_path / "small.yaml"
+    settings.write_text("report:\n  drilldown_rows: 1\n", encoding="utf-8")
+    ctx = report.start("sales", source=str(folder), date_from=START.isoformat(), date_to=END.isoformat(),
+                       as_of=AS_OF.isoformat(), params_file=str(settings))
+    try:
+        rep = sales.build(ctx)
+        full = {c["check"]: c["rows"] for c in sales.quality(crm_data(ctx.source), START, END, AS_OF).checks}
+    finally:
+        ctx.source.close()
+    assert {c["check"]: c["rows"] for c in rep.quality.checks} == full
+    no_account = rep.quality.details["activities in the period without an account"]
+    assert full["activities in the period without an account"] == 2
+    assert len(no_account) == 1 and no_account.attrs["rows"] == 2

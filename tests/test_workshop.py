@@ -247,3 +247,50 @@ def test_run_writes_labour_and_workshop(source, tmp_path):
     assert "Taken / Charged" in workshop_page and "Tech One" in workshop_page
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Workshop productivity" in index and "Labour net sales" in index
+
+
+# ---------------------------------------------------------------- a large dealer's month
+
+
+def test_build_lists_the_first_rows_and_counts_every_row(source, tmp_path):
+    """With drill-down lists of 1 row, every data-quality list and the clock history hold their first row
+    (by technician and time) while the checks, the notes and the grid count every row."""
+    from aftersales import report
+
+    folder, src = source
+    settings = tmp_path / "small.yaml"
+    settings.write_text("report:\n  drilldown_rows: 1\n", encoding="utf-8")
+    ctx = report.start("workshop", source=str(folder), date_from="2024-03-01", date_to="2024-03-15",
+                       as_of="2024-03-20", params_file=str(settings))
+    try:
+        rep = workshop.build(ctx)
+    finally:
+        ctx.source.close()
+    checks = {c["check"]: c["rows"] for c in rep.quality.checks}
+    assert checks["open clockings (no clock-out by the end of as-of)"] == 3
+    assert checks["clockings to jobs that have no labour line"] == 1
+    assert checks["idle clockings without a productive flag"] == 1
+    assert checks["labour lines without a technician"] == 1
+    assert checks["clockings with clock-in in the period"] == 11
+    opened = rep.quality.details["open clockings (no clock-out by the end of as-of)"]
+    assert list(opened["technician"]) == ["T1"] and opened.attrs["rows"] == 3
+    assert len(rep.history) == 1 and rep.history.attrs["rows"] == 11
+    full = workshop.history(src.table("labour_lines"), src.table("clockings"), START, END, AS_OF)
+    assert rep.history.iloc[0].to_dict() == full.iloc[0].to_dict()
+    assert any("first 1 of 11 clockings" in note for note in rep.notes)
+    check(rep.grids["technicians"].total.iloc[0], attended=23, allowed=4)
+
+
+def test_charts_draw_the_technicians_with_the_most_attended_hours():
+    """Charts draw every technician up to 40; beyond, the 40 with the most attended hours, in code order,
+    and their title says so (the grid lists every technician)."""
+    import pandas as pd
+
+    few = pd.DataFrame({"technician": ["T2", "T1"], "attended": [1.0, 2.0]})
+    rows, scope = workshop.charted(few)
+    assert list(rows["technician"]) == ["T2", "T1"] and scope == ""
+    many = pd.DataFrame({"technician": [f"T{i:03d}" for i in range(50)], "attended": [float(i % 7) for i in range(50)]})
+    rows, scope = workshop.charted(many, top=5)
+    # attended 6 for T006, T013, T020, T027, T034, T041, T048: the first five codes, in code order
+    assert list(rows["technician"]) == ["T006", "T013", "T020", "T027", "T034"]
+    assert scope == " (the 5 with the most attended hours, of 50)"

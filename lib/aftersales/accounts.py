@@ -81,6 +81,21 @@ def _info_frame(accounts: Lines | pd.DataFrame | None) -> pd.DataFrame:
 # ---------------------------------------------------------------- sums
 
 
+def _window_columns(conds: Mapping[str, str]) -> list[str]:
+    """`n_<window>` (lines) and `<measure>_<window>` (sums) of each window's condition."""
+    cols = [f"COUNT(CASE WHEN {cond} THEN 1 END) AS n_{name}" for name, cond in conds.items()]
+    cols += [f"SUM(CASE WHEN {cond} THEN {src} END) AS {m}_{name}"
+             for name, cond in conds.items() for m, src in MEASURES.items()]
+    return cols
+
+
+def _filled(frame: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    frame = frame.copy()
+    for col in measures:
+        frame[col] = frame[col].astype("float64").fillna(0.0)
+    return tidy(frame, measures).reset_index(drop=True)
+
+
 def window_sums(lines: Lines, windows: Mapping[str, Period], by: tuple[str, ...] = ("account",)) -> pd.DataFrame:
     """Sales, margin and gross per `by` in each named window (`sales_<window>` …), summed in SQL.
 
@@ -88,19 +103,83 @@ def window_sums(lines: Lines, windows: Mapping[str, Period], by: tuple[str, ...]
     key with a line in any window, sorted by the key; with `by=()` one row of totals.
     """
     conds = {name: in_period("date", p.start, p.last) for name, p in windows.items()}
-    cols = ", ".join(f"SUM({src}) FILTER (WHERE {cond}) AS {m}_{name}"
-                     for name, cond in conds.items() for m, src in MEASURES.items())
+    cols = ", ".join(c for c in _window_columns(conds) if not c.startswith("COUNT"))
     where = " OR ".join(f"({c})" for c in conds.values())
     if by:
         keys = ", ".join(by)
         sql = f"SELECT {keys}, {cols} FROM lines WHERE {where} GROUP BY {keys} ORDER BY {keys} NULLS LAST"
     else:
         sql = f"SELECT {cols} FROM lines WHERE {where}"
-    frame = query(lines, sql)
     measures = [f"{m}_{name}" for name in windows for m in MEASURES]
-    for col in measures:
-        frame[col] = frame[col].astype("float64").fillna(0.0)
-    return tidy(frame, measures).reset_index(drop=True)
+    return _filled(query(lines, sql), measures)
+
+
+def report_windows(period: Period) -> dict[str, Period]:
+    """The windows of the Accounts report: the period and the year to date, each with its prior
+    year, and the twelve months ending with the period's last month."""
+    ytd = period.year_to_date()
+    return {"now": period, "prior": period.prior(), "ytd": ytd, "ytd_prior": ytd.prior(),
+            "twelve": period.twelve_months()}
+
+
+@dataclass
+class AccountSums:
+    """Every sum of the Accounts report from one pass over the sales lines (`account_sums`)."""
+
+    windows: dict[str, Period]
+    #: per account with a line in any window: `n_<window>` and the raw sums (NULL where none)
+    raw: pd.DataFrame
+    #: the same per account, sums 0 where none and rounded
+    accounts: pd.DataFrame
+    #: one row: the sums over every line
+    total: pd.DataFrame
+    #: per account and month of the twelve months: sales, margin, gross
+    monthly: pd.DataFrame
+    #: per month of the twelve months, every account together
+    months: pd.DataFrame
+
+    def having(self, *names: str) -> pd.DataFrame:
+        """The accounts with a line in any of the windows `names`."""
+        rows = self.accounts
+        mask = pd.Series(False, index=rows.index)
+        for name in names:
+            mask |= rows[f"n_{name}"] > 0
+        return rows[mask].reset_index(drop=True)
+
+
+def account_sums(lines: Lines, period: Period, months: bool = True) -> AccountSums:
+    """Sales, margin and gross per account in every window of `report_windows(period)` and their
+    totals (one SQL pass); with `months`, per account × month and per month of the twelve months
+    (a second pass, over those months only)."""
+    wins = report_windows(period)
+    conds = {name: in_period("date", p.start, p.last) for name, p in wins.items()}
+    where = " OR ".join(f"({c})" for c in conds.values())
+    frame = query(
+        lines,
+        f"SELECT GROUPING(account) AS every_account, account, {', '.join(_window_columns(conds))} "
+        f"FROM lines WHERE {where} GROUP BY GROUPING SETS ((account), ()) "
+        "ORDER BY every_account, account NULLS LAST",
+    )
+    measures = [f"{m}_{name}" for name in wins for m in MEASURES]
+    every_account = frame["every_account"] == 1
+    raw = frame[~every_account].drop(columns="every_account").reset_index(drop=True)
+    total = _filled(frame[every_account].drop(columns="every_account"), measures)
+    if months:
+        by_month = query(
+            lines,
+            "SELECT GROUPING(account) AS every_account, account, strftime(month, '%Y-%m') AS month, "
+            "SUM(net) AS sales, SUM(profit) AS margin, SUM(gross) AS gross "
+            "FROM (SELECT account, net, profit, gross, date_trunc('month', date) AS month "
+            f"FROM lines WHERE {conds['twelve']}) AS twelve "
+            "GROUP BY GROUPING SETS ((account, month), (month)) ORDER BY every_account, account NULLS LAST, month",
+        )
+        every = by_month["every_account"] == 1
+        monthly = by_month[~every][["account", "month", "sales", "margin", "gross"]].reset_index(drop=True)
+        months_rows = by_month[every][["month", "sales", "margin", "gross"]].reset_index(drop=True)
+    else:
+        monthly = pd.DataFrame(columns=["account", "month", "sales", "margin", "gross"])
+        months_rows = pd.DataFrame(columns=["month", "sales", "margin", "gross"])
+    return AccountSums(wins, raw, _filled(raw, measures), total, monthly, months_rows)
 
 
 def compare(frame: pd.DataFrame, now: str = "now", prior: str = "prior") -> pd.DataFrame:
@@ -124,12 +203,11 @@ def _with_info(keys: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
     return merged.drop(columns=["account"]).set_index(keys.index)
 
 
-def _compared_grid(lines: Lines, accounts, now: Period, prior: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
-    windows = {"now": now, "prior": prior}
-    sums = window_sums(lines, windows)
-    rows = pd.concat([sums[["account"]], _with_info(sums, _info_frame(accounts)), compare(sums)], axis=1)
-    total = compare(window_sums(lines, windows, by=()))
-    return rows, total
+def _compared(totals: AccountSums, info: pd.DataFrame, now: str, prior: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per account with a line in either window, and for every account together: `compare`."""
+    rows = totals.having(now, prior)
+    rows = pd.concat([rows[["account"]], _with_info(rows, info), compare(rows, now, prior)], axis=1)
+    return rows, compare(totals.total, now, prior)
 
 
 # ---------------------------------------------------------------- grids
@@ -141,15 +219,23 @@ def accounts_grid(lines: Lines, accounts: Lines | pd.DataFrame | None, period: P
     `lines` are sales lines (`sales_lines`) covering both windows. A row per account with a
     line in either window, including accounts missing from `accounts` (name, owner empty).
     """
-    rows, total = _compared_grid(lines, accounts, period, period.prior())
+    return _accounts_grid(account_sums(lines, period, months=False), _info_frame(accounts))
+
+
+def _accounts_grid(totals: AccountSums, info: pd.DataFrame) -> Grid:
+    rows, total = _compared(totals, info, "now", "prior")
     return Grid("accounts", rows[list(ACCOUNT_COLUMNS)].reset_index(drop=True),
                 total[[c for c in ACCOUNT_COLUMNS if c in total]], ("account",))
 
 
 def year_to_date(lines: Lines, accounts: Lines | pd.DataFrame | None, period: Period) -> Grid:
     """Per account: 1 January of `to`'s year to `to`, against the same dates a year earlier."""
-    ytd = period.year_to_date()
-    rows, total = _compared_grid(lines, accounts, ytd, ytd.prior())
+    return _year_to_date(account_sums(lines, period, months=False), _info_frame(accounts))
+
+
+def _year_to_date(totals: AccountSums, info: pd.DataFrame) -> Grid:
+    ytd = totals.windows["ytd"]
+    rows, total = _compared(totals, info, "ytd", "ytd_prior")
     names = {"sales": "sales_ytd", "sales_prior": "sales_ytd_prior", "margin": "margin_ytd",
              "margin_prior": "margin_ytd_prior"}
     rows, total = rows.rename(columns=names), total.rename(columns=names)
@@ -162,29 +248,32 @@ def year_to_date(lines: Lines, accounts: Lines | pd.DataFrame | None, period: Pe
 
 def monthly(lines: Lines, period: Period) -> Grid:
     """Sales and margin per account and month (`YYYY-MM`) over the twelve months ending with `to`'s month."""
-    twelve = period.twelve_months()
-    where = in_period("date", twelve.start, twelve.last)
-    rows = query(lines, "SELECT account, strftime(date, '%Y-%m') AS month, SUM(net) AS sales, SUM(profit) AS margin "
-                        f"FROM lines WHERE {where} GROUP BY ALL ORDER BY account, month")
-    total = query(lines, f"SELECT SUM(net) AS sales, SUM(profit) AS margin FROM lines WHERE {where}")
-    rows, total = _money(rows, ("sales", "margin")), _money(total, ("sales", "margin"))
-    grid = Grid("monthly", rows[list(MONTHLY_COLUMNS)], total, ("account", "month"))
+    return _monthly(account_sums(lines, period))
+
+
+def _monthly(totals: AccountSums) -> Grid:
+    twelve = totals.windows["twelve"]
+    rows = _money(totals.monthly, ("sales", "margin"))
+    total = _money(totals.total[["sales_twelve", "margin_twelve"]].rename(
+        columns={"sales_twelve": "sales", "margin_twelve": "margin"}), ("sales", "margin"))
+    grid = Grid("monthly", rows[list(MONTHLY_COLUMNS)].reset_index(drop=True), total, ("account", "month"))
     grid.notes.append(f"Twelve months: {twelve.start:%b %Y} to {twelve.last:%d %b %Y}.")
     return grid
 
 
 def monthly_totals(lines: Lines, period: Period) -> Grid:
     """Sales, margin, gross and GP% of every account together, per month of the twelve."""
-    twelve = period.twelve_months()
-    where = in_period("date", twelve.start, twelve.last)
-    sums = "SUM(net) AS sales, SUM(profit) AS margin, SUM(gross) AS gross"
-    rows = query(lines, f"SELECT strftime(date, '%Y-%m') AS month, {sums} FROM lines WHERE {where} "
-                        "GROUP BY ALL ORDER BY month")
-    total = query(lines, f"SELECT {sums} FROM lines WHERE {where}")
-    rows, total = _money(rows, ("sales", "margin", "gross")), _money(total, ("sales", "margin", "gross"))
+    return _monthly_totals(account_sums(lines, period))
+
+
+def _monthly_totals(totals: AccountSums) -> Grid:
+    money = ("sales", "margin", "gross")
+    rows = _money(totals.months, money)
+    total = _money(totals.total[[f"{m}_twelve" for m in money]].rename(
+        columns={f"{m}_twelve": m for m in money}), money)
     for frame in (rows, total):
         frame["gp_pct"] = ratio(frame["margin"], frame["gross"])
-    return Grid("monthly_totals", rows, total, ("month",))
+    return Grid("monthly_totals", rows.reset_index(drop=True), total, ("month",))
 
 
 def _money(frame: pd.DataFrame, columns) -> pd.DataFrame:
@@ -227,22 +316,26 @@ def by_owner(lines: Lines, accounts: Lines | pd.DataFrame | None, reps: Lines | 
 
     Accounts without an owner (or missing from `accounts`) make the row with an empty owner.
     """
-    windows = {"now": period, "prior": period.prior()}
-    sums = window_sums(lines, windows)
-    info = _info_frame(accounts)
-    sums["owner"] = sums[["account"]].merge(info[["account", "owner"]], on="account", how="left")["owner"].to_numpy()
+    return _by_owner(account_sums(lines, period, months=False), _info_frame(accounts), reps)
+
+
+def _by_owner(totals: AccountSums, info: pd.DataFrame, reps: Lines | pd.DataFrame | None) -> Grid:
+    windows = ("now", "prior")
     measures = [f"{m}_{w}" for w in windows for m in MEASURES]
-    grouped = query(sums, f"SELECT owner, COUNT(*) AS accounts, "
-                          f"{', '.join(f'SUM({c}) AS {c}' for c in measures)} "
-                          "FROM lines GROUP BY owner ORDER BY owner NULLS LAST")
+    per_account = totals.having(*windows)[["account", *measures]]
+    per_account["owner"] = per_account[["account"]].merge(info[["account", "owner"]], on="account",
+                                                          how="left")["owner"].to_numpy()
+    grouped = query(per_account, f"SELECT owner, COUNT(*) AS accounts, "
+                                 f"{', '.join(f'SUM({c}) AS {c}' for c in measures)} "
+                                 "FROM lines GROUP BY owner ORDER BY owner NULLS LAST")
     grouped = tidy(grouped, measures)
     rep_frame = reps if isinstance(reps, pd.DataFrame) else rep_info(reps)
     names = dict(zip(rep_frame["rep"], rep_frame["name"]))
     rows = pd.concat([grouped[["owner"]], compare(grouped)], axis=1)
     rows.insert(1, "name", rows["owner"].map(names))
     rows.insert(2, "accounts", grouped["accounts"].astype("int64"))
-    total = compare(window_sums(lines, windows, by=()))
-    total.insert(0, "accounts", len(sums))
+    total = compare(totals.total)
+    total.insert(0, "accounts", len(per_account))
     grid = Grid("owners", rows[list(OWNER_COLUMNS)].reset_index(drop=True),
                 total[[c for c in OWNER_COLUMNS if c in total]], ("owner",))
     if rows["owner"].isna().any():
@@ -253,9 +346,14 @@ def by_owner(lines: Lines, accounts: Lines | pd.DataFrame | None, reps: Lines | 
 
 def unknown_accounts(lines: Lines, accounts: Lines | pd.DataFrame | None, period: Period) -> pd.DataFrame:
     """Accounts with sales lines in the period that are missing from `accounts` (they still count)."""
-    frame = query(lines, "SELECT account, COUNT(*) AS lines, SUM(net) AS net FROM lines "
-                         f"WHERE {in_period('date', period.start, period.last)} GROUP BY account ORDER BY account")
-    known = set(_info_frame(accounts)["account"])
+    return _unknown_accounts(account_sums(lines, period, months=False), _info_frame(accounts))
+
+
+def _unknown_accounts(totals: AccountSums, info: pd.DataFrame) -> pd.DataFrame:
+    raw = totals.raw
+    frame = raw[raw["n_now"] > 0][["account", "n_now", "sales_now"]]
+    frame = frame.rename(columns={"n_now": "lines", "sales_now": "net"})
+    known = set(info["account"])
     return tidy(frame[~frame["account"].isin(known)], ["net"]).reset_index(drop=True)
 
 
@@ -264,14 +362,17 @@ def unknown_accounts(lines: Lines, accounts: Lines | pd.DataFrame | None, period
 
 def headline(lines: Lines, period: Period) -> dict:
     """Sales, margin and GP% of all accounts: the period and the year to date, each against a year earlier."""
-    ytd = period.year_to_date()
-    windows = {"now": period, "prior": period.prior(), "ytd": ytd, "ytd_prior": ytd.prior()}
-    sums = window_sums(lines, windows, by=()).iloc[0]
+    return _headline(account_sums(lines, period, months=False))
+
+
+def _headline(totals: AccountSums) -> dict:
+    row = totals.total[[f"{m}_{w}" for w in ("now", "prior", "ytd", "ytd_prior") for m in MEASURES]].iloc[0]
     out: dict = {}
     for label, (now, prior) in {"period": ("now", "prior"), "ytd": ("ytd", "ytd_prior")}.items():
-        row = compare(pd.DataFrame([sums]), now, prior).iloc[0]
-        out[label] = {k: float(v) for k, v in row.items()}
-        out[label]["margin_growth_pct"] = ratio(row["margin"] - row["margin_prior"], abs(row["margin_prior"]))
+        compared = compare(pd.DataFrame([row]), now, prior).iloc[0]
+        out[label] = {k: float(v) for k, v in compared.items()}
+        out[label]["margin_growth_pct"] = ratio(compared["margin"] - compared["margin_prior"],
+                                                abs(compared["margin_prior"]))
     return out
 
 
@@ -322,19 +423,20 @@ def build(ctx) -> AccountsReport:
     reps = rep_info(ctx.table("sales_reps"))
     top = int(ctx.params["report"]["top_accounts"])
 
-    accounts = accounts_grid(lines, info, period)
+    totals = account_sums(lines, period)  # every sum below comes from this one pass
+    accounts = _accounts_grid(totals, info)
     grids = {
         "accounts": accounts,
-        "ytd": year_to_date(lines, info, period),
-        "monthly": monthly(lines, period),
-        "monthly_totals": monthly_totals(lines, period),
-        "owners": by_owner(lines, info, reps, period),
+        "ytd": _year_to_date(totals, info),
+        "monthly": _monthly(totals),
+        "monthly_totals": _monthly_totals(totals),
+        "owners": _by_owner(totals, info, reps),
         "growing": movers(accounts, top, growing=True),
         "declining": movers(accounts, top, growing=False),
     }
     months = list(grids["monthly_totals"].rows["month"])
     chart = top_monthly(grids["monthly"].rows, months, top)
-    head = headline(lines, period)
+    head = _headline(totals)
     alerts = alert_rules.evaluate(accounts.rows, lines, period, ctx.params["alerts"], info, reps)
     notes = []
     if ctx.table("sales_reps") is None:
@@ -350,9 +452,11 @@ def build(ctx) -> AccountsReport:
     quality.add("invoiced labour lines in the period", invoiced, "all counted")
     quality.add("un-invoiced labour lines edited in the period", uninvoiced,
                 "not counted: only invoiced labour is a sale")
-    unknown = unknown_accounts(lines, info, period)
+    unknown = _unknown_accounts(totals, info)
+    listed = unknown.head(int(ctx.params["report"]["drilldown_rows"]))  # the check counts them all
+    listed.attrs["rows"] = len(unknown)
     quality.add("accounts with sales in the period that are missing from accounts", len(unknown),
-                "counted (they are sales); name and owner empty; their alerts go to the catch-all address", unknown)
+                "counted (they are sales); name and owner empty; their alerts go to the catch-all address", listed)
     no_email = alert_rules.owners_without_email(alerts)
     quality.add("owners with alerts but no email in sales_reps", len(no_email),
                 "their alert email is addressed to the catch-all address",

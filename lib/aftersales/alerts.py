@@ -36,10 +36,15 @@ def reached(amount: float, threshold: float) -> bool:
     return round(float(amount), SUM_DECIMALS) >= float(threshold)
 
 
+def _near(values: pd.Series, threshold: float) -> pd.Series:
+    """The values that may reach `threshold` (a loose test in bulk; `reached` decides each one)."""
+    return pd.to_numeric(values, errors="coerce").astype("float64") >= float(threshold) - 1e-3
+
+
 def gp_drop(rows: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Accounts whose GP% fell by at least `threshold` points; `value` is the change (negative)."""
     out = []
-    for r in rows.to_dict("records"):
+    for r in rows[_near(-rows["gp_change_pts"], threshold)].to_dict("records"):
         change = r["gp_change_pts"]
         if change == change and reached(-change, threshold):
             out.append({**_who(r), "rule": "gp_drop", "value": change, "threshold": float(threshold),
@@ -51,7 +56,7 @@ def gp_drop(rows: pd.DataFrame, threshold: float) -> pd.DataFrame:
 def sales_decline(rows: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Accounts whose sales fell by at least `threshold` %; `value` is the growth % (negative)."""
     out = []
-    for r in rows.to_dict("records"):
+    for r in rows[_near(-rows["growth_pct"], threshold)].to_dict("records"):
         growth = r["growth_pct"]
         if growth == growth and reached(-growth, threshold):
             out.append({**_who(r), "rule": "sales_decline", "value": growth, "threshold": float(threshold),
@@ -62,16 +67,22 @@ def sales_decline(rows: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 def invoice_nets(lines: Lines, period: Period) -> pd.DataFrame:
     """Net of every invoice over its parts and labour lines dated in the period (credits excluded)."""
+    return _invoice_nets(lines, period)
+
+
+def _invoice_nets(lines: Lines, period: Period, near: float | None = None) -> pd.DataFrame:
+    """`invoice_nets`, or only the invoices whose Net may reach `near` (summed and chosen in SQL)."""
+    having = "" if near is None else f"HAVING SUM(net) >= {float(near) - 1e-3!r} "
     frame = query(lines, "SELECT document, MIN(date) AS date, MIN(account) AS account, SUM(net) AS net "
                          f"FROM lines WHERE doc_type = 'invoice' AND {in_period('date', period.start, period.last)} "
-                         "GROUP BY document ORDER BY document")
+                         f"GROUP BY document {having}ORDER BY document")
     frame["net"] = frame["net"].astype("float64")
     return tidy(frame, ["net"])
 
 
 def large_document(lines: Lines, period: Period, threshold: float, info: pd.DataFrame) -> pd.DataFrame:
     """Invoices whose Net (parts and labour lines together, dated in the period) is at least `threshold`."""
-    docs = invoice_nets(lines, period)
+    docs = _invoice_nets(lines, period, near=threshold)
     docs = docs[[reached(n, threshold) for n in docs["net"]]]
     names = info.set_index("account") if len(info) else None
     out = []

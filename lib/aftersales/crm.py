@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -48,6 +50,11 @@ def account_sales(parts: Lines | None, labour: Lines | None) -> pd.DataFrame:
             f"SELECT account, SUM({values['net']}) AS sales, SUM({values['profit']}) AS margin, "
             f"SUM({values['gross']}) AS gross FROM lines WHERE {where} GROUP BY account",
         ))
+    return _per_account(frames)
+
+
+def _per_account(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts and labour sums of each account added together, sorted by account."""
     if not frames:
         return pd.DataFrame({"account": pd.Series([], dtype="object"),
                              **{c: pd.Series([], dtype="float64") for c in SALES_SUMS}})
@@ -58,18 +65,48 @@ def account_sales(parts: Lines | None, labour: Lines | None) -> pd.DataFrame:
     return tidy(out.sort_values("account").reset_index(drop=True), SALES_SUMS)
 
 
+def period_and_lifetime_sales(parts: Lines | None, labour: Lines | None, start: dt.date,
+                              last: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """`account_sales` of the lines dated `start`..`last` and of every line dated up to `last`,
+    from one pass over each table, and how many sales lines the period has.
+
+    `parts` and `labour` are whole tables (their dates are filtered here).
+    """
+    period = f"date_edit BETWEEN {sql_date(start)} AND {sql_date(last)}"
+    now, ever, read = [], [], 0
+    for lines, values, where in ((parts, PARTS_LINE, "TRUE"), (labour, LABOUR_LINE, INVOICED)):
+        if lines is None:
+            continue
+        sums = ", ".join(f"SUM(CASE WHEN {period} THEN {values[v]} END) AS period_{c}, SUM({values[v]}) AS {c}"
+                         for c, v in (("sales", "net"), ("margin", "profit"), ("gross", "gross")))
+        frame = query(
+            lines,
+            f"SELECT account, COUNT(CASE WHEN {period} THEN 1 END) AS lines, {sums} FROM lines "
+            f"WHERE {where} AND date_edit <= {sql_date(last)} GROUP BY account",
+        )
+        read += int(frame["lines"].sum())
+        ever.append(frame[["account", *SALES_SUMS]])
+        inside = frame[frame["lines"] > 0]
+        now.append(inside[["account", *(f"period_{c}" for c in SALES_SUMS)]]
+                   .rename(columns={f"period_{c}": c for c in SALES_SUMS}))
+    return _per_account(now), _per_account(ever), read
+
+
 @dataclass
 class CrmData:
     """The tables of the Sales report in one private DuckDB connection, for joining.
 
     `tables` maps a contract table name to its relation or frame (None when the source
-    lacks it); `period_sales` and `lifetime_sales` are `account_sales` frames.
+    lacks it); `period_sales` and `lifetime_sales` are `account_sales` frames. A relation
+    is copied by DuckDB itself into a Parquet file of a private folder (removed on `close`),
+    never through Python objects: a million activities cost a few megabytes, not a gigabyte.
     """
 
     tables: dict[str, Lines | None]
     period_sales: pd.DataFrame
     lifetime_sales: pd.DataFrame
     con: duckdb.DuckDBPyConnection = field(init=False, repr=False)
+    _folder: tempfile.TemporaryDirectory | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self.con = duckdb.connect(":memory:")
@@ -90,9 +127,16 @@ class CrmData:
             nulls = ", ".join(f'CAST(NULL AS {SQL_TYPES[c.type]}) AS "{c.name}"' for c in table.columns)
             self.con.execute(f"CREATE VIEW {name} AS SELECT {nulls} WHERE FALSE")
             return
-        frame = lines if isinstance(lines, pd.DataFrame) else lines.df()
-        self.con.register(f"{name}__frame", frame)
-        self.con.execute(f"CREATE VIEW {name} AS SELECT {casts} FROM {name}__frame")
+        if isinstance(lines, pd.DataFrame):
+            self.con.register(f"{name}__frame", lines)
+            rows = f"{name}__frame"
+        else:
+            if self._folder is None:
+                self._folder = tempfile.TemporaryDirectory(prefix="aftersales-crm-")
+            path = Path(self._folder.name) / f"{name}.parquet"
+            lines.write_parquet(str(path))
+            rows = "read_parquet('" + str(path).replace("'", "''") + "')"
+        self.con.execute(f"CREATE VIEW {name} AS SELECT {casts} FROM {rows}")
 
     def has(self, name: str) -> bool:
         return self.tables.get(name) is not None
@@ -100,11 +144,22 @@ class CrmData:
     def sql(self, text: str) -> pd.DataFrame:
         return self.con.sql(text).df()
 
+    def first(self, text: str, limit: int) -> tuple[pd.DataFrame, int]:
+        """The first `limit` rows of `text` (a SELECT ending with its ORDER BY) and how many it has."""
+        frame = self.sql(f"{text} LIMIT {int(limit) + 1}")
+        rows = len(frame) if len(frame) <= limit else self.count(text)
+        frame = frame.head(int(limit))
+        frame.attrs["rows"] = rows
+        return frame, rows
+
     def count(self, text: str) -> int:
-        return int(self.con.execute(f"SELECT COUNT(*) FROM ({text})").fetchone()[0])
+        return int(self.con.sql(f"SELECT COUNT(*) FROM ({text})").fetchall()[0][0])
 
     def close(self) -> None:
         self.con.close()
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
 
 
 # ---------------------------------------------------------------- shared SQL pieces

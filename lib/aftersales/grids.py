@@ -130,6 +130,12 @@ def _finish_sales(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def sales_figures(sums: pd.DataFrame) -> pd.DataFrame:
+    """A sales grid's figures from its raw sums (`sales_sums`): whole counts, money filled with 0
+    and rounded, and GP%."""
+    return _finish_sales(sums.copy())
+
+
 def sales_grid(
     lines: Lines, values: Mapping[str, str], key: str, column: str | None = None, name: str = ""
 ) -> Grid:
@@ -146,6 +152,52 @@ def sales_grid(
     rows = _finish_sales(rows)[[column, *SALES_COLUMNS]]
     total = _finish_sales(total)[list(SALES_COLUMNS)]
     return Grid(name or column, rows.reset_index(drop=True), total, (column,))
+
+
+def pushes_down(lines: Lines) -> bool:
+    """True for a database table's rows, whose sums its server computes (see `summed`)."""
+    return getattr(type(lines), "pushdown", None) is not None
+
+
+def sales_sums(lines: Lines, values: Mapping[str, str], keys: tuple[str, ...],
+               extra: Mapping[str, str] | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The sums of `sales_grid` per value of each key, and over every line: one pass (GROUPING SETS).
+
+    `extra` are more line values (name → SQL) summed beside them. Returns key → frame (the key's
+    column, then the raw sums, sorted by the key, empty keys last) and the one-row totals frame.
+    """
+    more = dict(extra or {})
+    inner, outer = _sales_select(values, keys)
+    if more:
+        inner = inner.replace(" FROM lines", f", {select_list(more)} FROM lines", 1)
+        outer += "".join(f", SUM({name}) AS {name}" for name in more)
+    flags = ", ".join(f"GROUPING({k}) AS by_{i}" for i, k in enumerate(keys))
+    sets = ", ".join(f"({k})" for k in keys)
+    order = ", ".join([*(f"by_{i}" for i in range(len(keys))), *(f"{k} NULLS LAST" for k in keys)])
+    frame = query(lines, f"SELECT {flags}, {', '.join(keys)}, {outer} FROM ({inner}) AS line_values "
+                         f"GROUP BY GROUPING SETS ({sets}, ()) ORDER BY {order}")
+    sums = [c for c in frame.columns if not c.startswith("by_") and c not in keys]
+    grouped = frame[[f"by_{i}" for i in range(len(keys))]]
+    out = {}
+    for i, k in enumerate(keys):
+        rows = (grouped[f"by_{i}"] == 0) & (grouped.drop(columns=f"by_{i}") == 1).all(axis=1)
+        out[k] = frame.loc[rows, [k, *sums]].reset_index(drop=True)
+    total = frame.loc[(grouped == 1).all(axis=1), sums].reset_index(drop=True)
+    return out, total
+
+
+def sales_grids(lines: Lines, values: Mapping[str, str], keys: Mapping[str, tuple[str, str]]) -> dict[str, Grid]:
+    """Several `sales_grid`s of the same lines (name → (key, output column)), with their totals:
+    one pass over the lines where DuckDB computes them; a database computes each grid itself."""
+    if pushes_down(lines):
+        return {name: sales_grid(lines, values, key, column, name) for name, (key, column) in keys.items()}
+    frames, total = sales_sums(lines, values, tuple(dict.fromkeys(k for k, _ in keys.values())))
+    total = _finish_sales(total)[list(SALES_COLUMNS)]
+    out = {}
+    for name, (key, column) in keys.items():
+        rows = _finish_sales(frames[key].rename(columns={key: column}))[[column, *SALES_COLUMNS]]
+        out[name] = Grid(name, rows.reset_index(drop=True), total.copy(), (column,))
+    return out
 
 
 def _documents_sql(values: Mapping[str, str]) -> str:

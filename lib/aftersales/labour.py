@@ -12,13 +12,19 @@ import pandas as pd
 
 from .formulas import ALLOWED_HOURS, LABOUR_LINE, ratio, tidy
 from .grids import (
+    SALES_COLUMNS,
     Grid,
     Lines,
+    capped,
     document_grid,
+    first_documents,
+    pushes_down,
     query,
     relation,
+    sales_figures,
     sales_grid,
     sales_headline,
+    sales_sums,
     without_account,
 )
 from .report import DataQuality
@@ -91,6 +97,28 @@ def _finish_rates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def sales_grids(lines: Lines) -> tuple[dict[str, Grid], dict[str, Grid]]:
+    """The four sales grids (as `activity`, `departments`, `labour_types`, `operators`) and their
+    `rates`, from one pass over the invoiced lines (a database computes each grid itself)."""
+    makers = {"activity": activity, "departments": departments, "labour_types": labour_types,
+              "operators": operators}
+    if pushes_down(invoiced(lines)):
+        return ({name: make(lines) for name, make in makers.items()},
+                {name: rates(lines, *GRIDS[name]) for name in makers})
+    keys = tuple(dict.fromkeys(key for key, _ in GRIDS.values()))
+    frames, total = sales_sums(invoiced(lines), LABOUR_LINE, keys, {"hours_sold": ALLOWED_HOURS})
+    sales_total = sales_figures(total)[list(SALES_COLUMNS)]
+    rate_total = _finish_rates(total[["hours_sold", "net"]].copy())[list(RATE_COLUMNS)]
+    grids, rated = {}, {}
+    for name, (key, column) in GRIDS.items():
+        rows = frames[key].rename(columns={key: column})
+        grids[name] = Grid(name, sales_figures(rows)[[column, *SALES_COLUMNS]].reset_index(drop=True),
+                           sales_total.copy(), (column,))
+        rated[name] = Grid(f"{column}_rates", _finish_rates(rows[[column, "hours_sold", "net"]].copy())
+                           [[column, *RATE_COLUMNS]].reset_index(drop=True), rate_total.copy(), (column,))
+    return grids, rated
+
+
 def with_rates(grid: Grid, rate: Grid) -> Grid:
     """The grid with hours sold and the effective rate beside it (for display, not the CSV)."""
     key = grid.key[0]
@@ -104,20 +132,22 @@ def with_rates(grid: Grid, rate: Grid) -> Grid:
 # ---------------------------------------------------------------- the report
 
 
+_UNKNOWN = ("SELECT document, date_edit AS date, wip_no, line_no, account FROM lines "
+            "ORDER BY date_edit, document, wip_no, line_no")
+_UNINVOICED = (f"SELECT wip_no, line_no, technician, date_created, date_edit AS date, labour_type, "
+               f"({ALLOWED_HOURS}) AS allowed FROM lines WHERE NOT ({INVOICED}) ORDER BY wip_no, line_no, technician")
+_UNTYPED = ("SELECT document, date_edit AS date, wip_no, line_no FROM lines "
+            "WHERE doc_type IS NULL ORDER BY date_edit, document, wip_no, line_no")
+
+
 def unknown_accounts(lines: Lines, accounts: Lines | None) -> pd.DataFrame:
     """Invoiced lines whose account is missing from `accounts` (they still count as sales)."""
-    return query(without_account(invoiced(lines), accounts),
-                 "SELECT document, date_edit AS date, wip_no, line_no, account FROM lines "
-                 "ORDER BY date_edit, document, wip_no, line_no")
+    return query(without_account(invoiced(lines), accounts), _UNKNOWN)
 
 
 def uninvoiced(lines: Lines) -> pd.DataFrame:
     """Lines edited in the period that carry no document: work in progress, not sales."""
-    return query(
-        lines,
-        f"SELECT wip_no, line_no, technician, date_created, date_edit AS date, labour_type, "
-        f"({ALLOWED_HOURS}) AS allowed FROM lines WHERE NOT ({INVOICED}) ORDER BY wip_no, line_no, technician",
-    )
+    return query(lines, _UNINVOICED)
 
 
 def headline(total: pd.DataFrame, prior_total: pd.DataFrame, rate_total: pd.DataFrame) -> dict:
@@ -163,12 +193,10 @@ def build(ctx) -> LabourReport:
     present.register(**DISPLAY)
     lines = ctx.lines("labour_lines")
     accounts = ctx.table("accounts")
-    makers = {"activity": activity, "departments": departments, "labour_types": labour_types,
-              "operators": operators}
-    grids = {name: make(lines) for name, make in makers.items()}
-    shown = {name: with_rates(grids[name], rates(lines, *GRIDS[name])) for name in grids}
+    grids, rated = sales_grids(lines)
+    shown = {name: with_rates(grids[name], rated[name]) for name in grids}
     prior = departments(ctx.lines("labour_lines", ctx.period.prior()))
-    head = headline(grids["departments"].total, prior.total, rates(lines, "department").total)
+    head = headline(grids["departments"].total, prior.total, rated["departments"].total)
 
     quality = DataQuality()
     counts = query(lines, f"SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE {INVOICED}) AS inv, "
@@ -176,19 +204,23 @@ def build(ctx) -> LabourReport:
     read, used = int(counts["n"].iloc[0]), int(counts["inv"].iloc[0])
     quality.add("labour lines edited in the period", read, "read")
     quality.add("invoiced labour lines", used, "counted in every grid")
-    wip = uninvoiced(lines)
-    quality.add("labour lines not invoiced (no document)", len(wip),
+    limit = int(ctx.params["report"]["drilldown_rows"])  # rows a list holds; its check counts them all
+    wip, _ = capped(lines, _UNINVOICED, limit, read - used)
+    quality.add("labour lines not invoiced (no document)", read - used,
                 "not in the labour grids (work in progress, not sales); listed here", wip)
-    unknown = unknown_accounts(lines, accounts)
-    quality.add("invoiced lines whose account is not in accounts", len(unknown),
+    unknown, unknown_rows = capped(without_account(invoiced(lines), accounts), _UNKNOWN, limit)
+    quality.add("invoiced lines whose account is not in accounts", unknown_rows,
                 "counted in every grid (they are sales); listed here", unknown)
     untyped = int(counts["untyped"].iloc[0])
     if untyped:
-        detail = query(invoiced(lines), "SELECT document, date_edit AS date, wip_no, line_no FROM lines "
-                                        "WHERE doc_type IS NULL ORDER BY date_edit, document")
+        detail, _ = capped(invoiced(lines), _UNTYPED, limit, untyped)
         quality.add("invoiced lines without a doc_type", untyped,
                     "counted in the sums and in Documents, neither as invoice nor as credit", detail)
-    docs = documents(lines, accounts)
+    docs, doc_rows = first_documents(invoiced(lines), LABOUR_LINE, accounts, limit)
+    notes = []
+    if doc_rows > limit:
+        notes.append(f"The documents list shows the first {limit:,} of {doc_rows:,} documents (by date and "
+                     "document); every document counts in the grids above.")
     ctx.save_all(grids)
     ctx.record(
         headline=head,
@@ -196,7 +228,7 @@ def build(ctx) -> LabourReport:
         rows={"read": read, "used": used, "set_aside": read - used},
         quality=quality.checks,
     )
-    return LabourReport(grids, shown, docs, quality, head)
+    return LabourReport(grids, shown, docs, quality, head, notes)
 
 
 def tiles(head: dict) -> list[dict]:

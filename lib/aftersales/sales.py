@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import crm
-from .crm import CRM_TABLES, CrmData, account_sales, open_at, won_lost
+from .crm import CRM_TABLES, CrmData, open_at, period_and_lifetime_sales, won_lost
 from .formulas import ratio, tidy
-from .grids import Grid, query, sql_date
+from .grids import Grid, sql_date
 from .report import DataQuality
 
 REP_COLUMNS = (
@@ -138,6 +138,11 @@ def clv_ranking(grid: Grid) -> pd.DataFrame:
 
 def quality(data: CrmData, start: dt.date, last: dt.date, as_of: dt.date):
     """Rows the Sales report reads but cannot place, and what it does with them."""
+    return _quality(data, start, last, as_of)
+
+
+def _quality(data: CrmData, start: dt.date, last: dt.date, as_of: dt.date, limit: int | None = None):
+    """`quality`; with `limit`, each list holds its first `limit` rows (the check counts them all)."""
     dq = DataQuality()
     period = f"BETWEEN {sql_date(start)} AND {sql_date(last)}"
     reps_known = "SELECT rep FROM sales_reps"
@@ -183,8 +188,12 @@ def quality(data: CrmData, start: dt.date, last: dt.date, as_of: dt.date):
     ]
     for check, applies, sql, treatment in checks:
         if applies:
-            detail = data.sql(sql)
-            dq.add(check, len(detail), treatment, detail)
+            if limit is None:
+                detail = data.sql(sql)
+                dq.add(check, len(detail), treatment, detail)
+            else:
+                detail, rows = data.first(sql, limit)
+                dq.add(check, rows, treatment, detail)
     later = {"activities": "date", "leads": "created_date", "opportunities": "created_date",
              "customer_issues": "logged_date"}
     for table, column in later.items():
@@ -255,11 +264,9 @@ class SalesReport:
 def build(ctx) -> SalesReport:
     """Every grid of the Sales report for the context's period, saved as CSV when a run asks."""
     p = ctx.period
-    parts, labour = ctx.table("parts_lines"), ctx.table("labour_lines")
-    upto = f"date_edit <= {sql_date(p.last)}"
-    period_sales = account_sales(ctx.lines("parts_lines"), ctx.lines("labour_lines"))
-    lifetime = account_sales(parts.filter(upto) if parts is not None else None,
-                             labour.filter(upto) if labour is not None else None)
+    # the period's and lifetime sales per account, and the lines read: one pass over each table
+    period_sales, lifetime, read = period_and_lifetime_sales(ctx.table("parts_lines"), ctx.table("labour_lines"),
+                                                             p.start, p.last)
     tables = {name: ctx.table(name) for name in ("accounts", *CRM_TABLES)}
     data = CrmData(tables, period_sales, lifetime)
     grids = {"reps": reps(data, p.start, p.end, p.last)}
@@ -268,11 +275,9 @@ def build(ctx) -> SalesReport:
     grids["funnel"] = crm.funnel(data, p.last)
     grids["models"] = crm.models(data, p.last)
     grids["issues"] = crm.issues(data, p.start, p.last)
-    dq = quality(data, p.start, p.last, p.as_of)
+    dq = _quality(data, p.start, p.last, p.as_of, int(ctx.params["report"]["drilldown_rows"]))
     head = headline(grids["reps"])
     missing = {t: MISSING[t] for t in CRM_TABLES if not data.has(t)}
-    read = sum(int(query(lines, f"SELECT COUNT(*) AS n FROM lines WHERE {where}")["n"].iloc[0])
-               for lines, where in ((ctx.lines("parts_lines"), "TRUE"), (ctx.lines("labour_lines"), crm.INVOICED)))
     set_aside = sum(c["rows"] for c in dq.checks if c["check"].endswith("dated after as-of"))
     data.close()
     ctx.save_all(grids)

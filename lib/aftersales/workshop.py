@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .formulas import ALLOWED_HOURS, LABOUR_LINE, TAKEN_HOURS, ratio, tidy
-from .grids import Grid, Lines, query, sql_date, sum_total
+from .grids import Grid, Lines, capped, joined, query, relation, sql_date, sum_total
 from .report import DataQuality
 
 HOUR_COLUMNS = ("open", "close", "direct", "indirect", "idle", "attended", "allowed", "taken")
@@ -71,19 +71,28 @@ def _counted_lines(start: dt.date, last: dt.date, as_of: dt.date) -> str:
     )
 
 
-def line_hours(labour: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
-    """Open, Close, Allowed, Taken and Charged per technician (lines with a technician only)."""
+def _line_sums(labour: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Open, Close, Allowed, Taken, Charged and the number of lines (`n`) per technician, in one
+    pass; the lines that name no technician make the row whose technician is empty."""
     return query(
         labour,
-        "SELECT technician, "
+        f"SELECT CASE WHEN {HAS_TECHNICIAN} THEN technician END AS technician, COUNT(*) AS n, "
         "SUM(CASE WHEN in_open THEN allowed_h ELSE 0 END) AS open, "
         "SUM(CASE WHEN in_close THEN allowed_h ELSE 0 END) AS close, "
         "SUM(CASE WHEN in_period THEN allowed_h ELSE 0 END) AS allowed, "
         "SUM(CASE WHEN in_period THEN taken_h ELSE 0 END) AS taken, "
         "SUM(CASE WHEN in_period THEN net_v ELSE 0 END) AS charged "
-        f"FROM ({_counted_lines(start, last, as_of)}) WHERE {HAS_TECHNICIAN} "
-        "GROUP BY technician",
+        f"FROM ({_counted_lines(start, last, as_of)}) GROUP BY 1",
     )
+
+
+def _with_technician(sums: pd.DataFrame) -> pd.DataFrame:
+    return sums[sums["technician"].notna()].drop(columns="n").reset_index(drop=True)
+
+
+def line_hours(labour: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Open, Close, Allowed, Taken and Charged per technician (lines with a technician only)."""
+    return _with_technician(_line_sums(labour, start, last, as_of))
 
 
 def _clocking_states(start: dt.date, last: dt.date, as_of: dt.date) -> str:
@@ -96,8 +105,30 @@ def _clocking_states(start: dt.date, last: dt.date, as_of: dt.date) -> str:
         "SELECT *, (clock_out IS NULL OR clock_out >= " + after + ") AS open_clocking, "
         "CASE WHEN clock_out IS NOT NULL THEN (epoch(clock_out) - epoch(clock_in)) / 3600.0 END AS hours, "
         f"CASE WHEN {ON_JOB} THEN 'direct' WHEN idle_productive THEN 'indirect' ELSE 'idle' END AS kind "
-        f"FROM lines WHERE CAST(clock_in AS DATE) BETWEEN {sql_date(start)} AND {sql_date(last)}"
+        f"FROM lines WHERE clock_in >= {_ts(start)} AND clock_in < {_ts(last + dt.timedelta(days=1))}"
     )
+
+
+#: The period's closed idle clockings whose productive flag is empty (counted as Idle).
+_NO_FLAG = f"NOT open_clocking AND NOT ({ON_JOB}) AND idle_productive IS NULL"
+
+
+def _clocking_sums(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Direct, Indirect and Idle hours per technician, in one pass with the counts of its
+    clockings in the period (`n`), closed (`closed`), open (`opened`) and idle without a flag."""
+    sums = ", ".join(f"SUM(CASE WHEN kind = '{k}' AND NOT open_clocking THEN hours ELSE 0 END) AS {k}"
+                     for k in ("direct", "indirect", "idle"))
+    return query(
+        clockings,
+        f"SELECT technician, {sums}, COUNT(*) AS n, COUNT(*) FILTER (WHERE NOT open_clocking) AS closed, "
+        f"COUNT(*) FILTER (WHERE open_clocking) AS opened, COUNT(*) FILTER (WHERE {_NO_FLAG}) AS no_flag "
+        f"FROM ({_clocking_states(start, last, as_of)}) GROUP BY technician",
+    )
+
+
+def _closed_hours(sums: pd.DataFrame) -> pd.DataFrame:
+    """The technicians with a closed clocking, with their hours (as `clocking_hours`)."""
+    return sums[sums["closed"] > 0][["technician", "direct", "indirect", "idle"]].reset_index(drop=True)
 
 
 def clocking_hours(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
@@ -105,13 +136,7 @@ def clocking_hours(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.da
 
     An idle clocking whose productive flag is empty counts as Idle (non-productive).
     """
-    sums = ", ".join(f"SUM(CASE WHEN kind = '{k}' THEN hours ELSE 0 END) AS {k}"
-                     for k in ("direct", "indirect", "idle"))
-    return query(
-        clockings,
-        f"SELECT technician, {sums} FROM ({_clocking_states(start, last, as_of)}) "
-        "WHERE NOT open_clocking GROUP BY technician",
-    )
+    return _closed_hours(_clocking_sums(clockings, start, last, as_of))
 
 
 def technician_names(clockings: Lines | None, as_of: dt.date) -> dict[str, str]:
@@ -143,22 +168,27 @@ def technicians(labour: Lines, clockings: Lines | None, start: dt.date, last: dt
     A technician with labour lines but no clocking up to as_of has an empty name.
     """
     lines = line_hours(labour, start, last, as_of)
-    if clockings is not None:
-        clocked = clocking_hours(clockings, start, last, as_of)
+    clocked = clocking_hours(clockings, start, last, as_of) if clockings is not None else None
+    return _technicians(lines, clocked, technician_names(clockings, as_of))
+
+
+def _technicians(lines: pd.DataFrame, clocked: pd.DataFrame | None, names: dict[str, str]) -> Grid:
+    """The technicians grid from the line hours and the clocking hours (None: no clockings table)."""
+    if clocked is None:
+        clocked_frame = pd.DataFrame({"technician": pd.Series([], dtype="object")})
     else:
-        clocked = pd.DataFrame({"technician": pd.Series([], dtype="object")})
-    frame = lines.merge(clocked, on="technician", how="outer")
+        clocked_frame = clocked
+    frame = lines.merge(clocked_frame, on="technician", how="outer")
     for col in ("open", "close", "allowed", "taken", "charged", "direct", "indirect", "idle"):
         if col not in frame:
             frame[col] = 0.0
         frame[col] = frame[col].astype("float64").fillna(0.0)
     frame = frame.sort_values("technician", kind="stable").reset_index(drop=True)
-    names = technician_names(clockings, as_of)
     frame.insert(1, "name", frame["technician"].map(names).astype("object"))
     frame = _ratios(frame)
     total = _ratios(sum_total(frame, [c for c in MEASURES if c != "attended"]))
     grid = Grid("technicians", frame[["technician", *COLUMNS]], total[[*MEASURES, *RATIO_COLUMNS]], ("technician",))
-    if clockings is None:
+    if clocked is None:
         grid.notes.append("The source has no clockings: Direct, Indirect, Idle and Attended are 0 "
                           "and the ratios over attended hours are empty.")
     return grid
@@ -168,20 +198,43 @@ def history(labour: Lines, clockings: Lines, start: dt.date, last: dt.date, as_o
     """The clock history (the source's resource lines): every clocking whose clock-in day is in
     the period, by technician and time, with the job line's allowed and taken hours for that
     technician (repeated on each clocking to the same line). Open clockings show no Out."""
-    shares = query(
-        labour,
-        f"SELECT wip_no, line_no, technician, SUM({ALLOWED_HOURS}) AS allowed, SUM({TAKEN_HOURS}) AS taken "
-        f"FROM lines WHERE date_created <= {sql_date(as_of)} GROUP BY wip_no, line_no, technician",
-    )
-    frame = query(
-        clockings,
+    return _history(labour, clockings, start, last, as_of)
+
+
+#: The order of every list of clockings: by technician and time (the rest only breaks ties).
+CLOCK_ORDER = "technician, clock_in, clock_out NULLS LAST, wip_no NULLS FIRST, line_no NULLS FIRST"
+
+
+def _history(labour: Lines, clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date,
+             limit: int | None = None) -> pd.DataFrame:
+    """The clock history, or its first `limit` clockings: the job lines' hours are summed in SQL
+    for the jobs, lines and technicians of the clockings listed only."""
+    cap = "" if limit is None else f" LIMIT {int(limit)}"
+    clocks = relation(clockings).query(
+        "lines",
         "SELECT technician, technician_name AS name, clock_in, wip_no, line_no, idle_code, "
-        "description, clock_out, reason, hours, open_clocking "
-        f"FROM ({_clocking_states(start, last, as_of)}) ORDER BY technician, clock_in",
+        f"description, clock_out, reason, hours, open_clocking FROM ({_clocking_states(start, last, as_of)}) "
+        f"ORDER BY {CLOCK_ORDER}{cap}",
     )
-    for part in (frame, shares):
-        part["line_no"] = part["line_no"].astype("Int64")
-    frame = frame.merge(shares, on=["wip_no", "line_no", "technician"], how="left")
+    keys = clocks.query("lines", "SELECT DISTINCT wip_no AS key_wip, line_no AS key_line, technician AS key_tech "
+                                 "FROM lines WHERE wip_no IS NOT NULL AND line_no IS NOT NULL")
+    raised = relation(labour).query(
+        "lines",
+        f"SELECT wip_no, line_no, technician, ({ALLOWED_HOURS}) AS allowed_h, ({TAKEN_HOURS}) AS taken_h "
+        f"FROM lines WHERE date_created <= {sql_date(as_of)}",
+    )
+    same = "wip_no = {0}_wip AND line_no = {0}_line AND technician = {0}_tech"
+    shares = joined(raised, keys, same.format("key"), "semi").query(
+        "lines",
+        "SELECT wip_no AS share_wip, line_no AS share_line, technician AS share_tech, "
+        "SUM(allowed_h) AS allowed, SUM(taken_h) AS taken FROM lines GROUP BY wip_no, line_no, technician",
+    )
+    frame = joined(clocks, shares, same.format("share"), "left").query(
+        "lines",
+        "SELECT technician, name, clock_in, wip_no, line_no, idle_code, description, clock_out, reason, hours, "
+        f"open_clocking, allowed, taken FROM lines ORDER BY {CLOCK_ORDER}",
+    ).df()
+    frame["line_no"] = frame["line_no"].astype("Int64")
     opened = frame["open_clocking"].astype(bool)
     frame["clock_out"] = frame["clock_out"].where(~opened)
     frame["hours"] = frame["hours"].astype("float64").where(~opened)
@@ -224,69 +277,80 @@ def _describe(description, idle_code) -> str:
 # ---------------------------------------------------------------- data quality
 
 
+def _open_list(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> tuple[Lines, str]:
+    return clockings, (
+        "SELECT technician, technician_name AS name, clock_in, clock_out, wip_no, line_no, idle_code "
+        f"FROM ({_clocking_states(start, last, as_of)}) WHERE open_clocking ORDER BY {CLOCK_ORDER}"
+    )
+
+
 def open_clockings(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
     """Clockings of the period still open at the end of as_of: they count nowhere."""
-    return _stamps(query(
-        clockings,
-        "SELECT technician, technician_name AS name, clock_in, clock_out, wip_no, line_no, idle_code "
-        f"FROM ({_clocking_states(start, last, as_of)}) WHERE open_clocking ORDER BY technician, clock_in",
-    ))
+    return _stamps(query(*_open_list(clockings, start, last, as_of)))
+
+
+def _without_line_list(labour: Lines, clockings: Lines, start: dt.date, last: dt.date,
+                       as_of: dt.date) -> tuple[Lines, str]:
+    """The period's closed job clockings anti-joined in SQL with the labour lines raised by as_of."""
+    direct = relation(clockings).query(
+        "lines",
+        "SELECT technician, technician_name AS name, clock_in, clock_out, wip_no, line_no, hours "
+        f"FROM ({_clocking_states(start, last, as_of)}) WHERE NOT open_clocking AND kind = 'direct'",
+    )
+    raised = relation(labour).query(
+        "lines",
+        f"SELECT wip_no AS known_wip, line_no AS known_line FROM lines WHERE date_created <= {sql_date(as_of)}",
+    )
+    jobs = direct.query("lines", "SELECT DISTINCT wip_no AS job FROM lines")
+    known = joined(raised, jobs, "known_wip = job", "semi")  # the lines of those jobs only
+    missing = joined(direct, known, "wip_no = known_wip AND (line_no IS NULL OR line_no = known_line)", "anti")
+    return missing, f"SELECT * FROM lines ORDER BY {CLOCK_ORDER}"
 
 
 def clockings_without_line(labour: Lines, clockings: Lines, start: dt.date, last: dt.date,
                            as_of: dt.date) -> pd.DataFrame:
     """The period's closed job clockings whose job (and line, when given) has no labour line
     raised by as_of. They still count in Direct."""
-    known = query(labour, f"SELECT DISTINCT wip_no, line_no FROM lines WHERE date_created <= {sql_date(as_of)}")
-    frame = query(
-        clockings,
-        "SELECT technician, technician_name AS name, clock_in, clock_out, wip_no, line_no, hours "
-        f"FROM ({_clocking_states(start, last, as_of)}) WHERE NOT open_clocking AND kind = 'direct' "
-        "ORDER BY technician, clock_in",
+    return _stamps(tidy(query(*_without_line_list(labour, clockings, start, last, as_of)), ["hours"]))
+
+
+def _no_flag_list(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> tuple[Lines, str]:
+    return clockings, (
+        "SELECT technician, technician_name AS name, clock_in, clock_out, idle_code, description, hours "
+        f"FROM ({_clocking_states(start, last, as_of)}) WHERE {_NO_FLAG} ORDER BY {CLOCK_ORDER}"
     )
-    jobs = set(known["wip_no"])
-    pairs = set(zip(known["wip_no"], known["line_no"]))
-    missing = [
-        (w not in jobs) if pd.isna(n) else ((w, int(n)) not in pairs)
-        for w, n in zip(frame["wip_no"], frame["line_no"])
-    ]
-    return _stamps(tidy(frame[pd.Series(missing, index=frame.index, dtype=bool)].reset_index(drop=True), ["hours"]))
 
 
 def idle_without_flag(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
     """The period's closed idle clockings whose productive flag is empty: counted as Idle."""
-    frame = query(
-        clockings,
-        "SELECT technician, technician_name AS name, clock_in, clock_out, idle_code, description, hours "
-        f"FROM ({_clocking_states(start, last, as_of)}) WHERE NOT open_clocking AND NOT ({ON_JOB}) "
-        "AND idle_productive IS NULL ORDER BY technician, clock_in",
+    return _stamps(tidy(query(*_no_flag_list(clockings, start, last, as_of)), ["hours"]))
+
+
+def _no_technician_list(labour: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> tuple[Lines, str]:
+    return labour, (
+        "SELECT wip_no, line_no, document, date_created, date_edit, in_open AS open, in_close AS close, "
+        "COALESCE(in_period, false) AS invoiced_in_period, allowed_h AS allowed, taken_h AS taken, "
+        f"net_v AS charged FROM ({_counted_lines(start, last, as_of)}) WHERE NOT ({HAS_TECHNICIAN}) "
+        "ORDER BY wip_no, line_no, document NULLS FIRST, date_created"
     )
-    return _stamps(tidy(frame, ["hours"]))
 
 
 def lines_without_technician(labour: Lines, start: dt.date, last: dt.date, as_of: dt.date) -> pd.DataFrame:
     """Lines that would count in Open, Close or Allowed but name no technician: set aside."""
-    frame = query(
-        labour,
-        "SELECT wip_no, line_no, document, date_created, date_edit, in_open AS open, in_close AS close, "
-        "COALESCE(in_period, false) AS invoiced_in_period, allowed_h AS allowed, taken_h AS taken, "
-        f"net_v AS charged FROM ({_counted_lines(start, last, as_of)}) WHERE NOT ({HAS_TECHNICIAN}) "
-        "ORDER BY wip_no, line_no",
+    return tidy(query(*_no_technician_list(labour, start, last, as_of)), ["allowed", "taken", "charged"])
+
+
+def _undated_list(labour: Lines, as_of: dt.date) -> tuple[Lines, str]:
+    return labour, (
+        f"SELECT wip_no, line_no, technician, document, date_created FROM lines WHERE {INVOICED} "
+        f"AND date_edit IS NULL AND date_created <= {sql_date(as_of)} "
+        "ORDER BY wip_no, line_no, technician NULLS FIRST, document"
     )
-    return tidy(frame, ["allowed", "taken", "charged"])
 
 
 def undated_invoiced_lines(labour: Lines, as_of: dt.date) -> pd.DataFrame:
     """Invoiced lines (a document) with no date_edit: their invoice day is unknown."""
-    return query(
-        labour,
-        f"SELECT wip_no, line_no, technician, document, date_created FROM lines WHERE {INVOICED} "
-        f"AND date_edit IS NULL AND date_created <= {sql_date(as_of)} ORDER BY wip_no, line_no",
-    )
-
-
-def _count(rel: Lines, sql: str) -> int:
-    return int(query(rel, sql)["n"].iloc[0])
+    return query(*_undated_list(labour, as_of))
 
 
 # ---------------------------------------------------------------- the report
@@ -326,6 +390,23 @@ KPIS = {
 }
 
 
+#: The most technicians a chart draws (the technicians grid holds every one).
+CHART_TECHNICIANS = 40
+
+
+def charted(rows: pd.DataFrame, top: int = CHART_TECHNICIANS) -> tuple[pd.DataFrame, str]:
+    """The technicians the charts draw and the words their titles add: every technician when there
+    are `top` or fewer; else the `top` with the most attended hours (ties by code), in code order.
+
+    Hundreds of bars are neither readable nor cheap to draw; the grid above the charts lists all.
+    """
+    if len(rows) <= top:
+        return rows.reset_index(drop=True), ""
+    ranked = rows.assign(_rank=-rows["attended"].round(6)).sort_values(["_rank", "technician"], kind="stable")
+    chosen = ranked.head(top).drop(columns="_rank").sort_values("technician", kind="stable")
+    return chosen.reset_index(drop=True), f" (the {top} with the most attended hours, of {len(rows):,})"
+
+
 @dataclass
 class WorkshopReport:
     grids: dict[str, Grid]
@@ -334,6 +415,9 @@ class WorkshopReport:
     headline: dict
     targets: dict
     notes: list[str] = field(default_factory=list)
+    #: the technicians the charts draw (see `charted`) and the words their titles add
+    chart: pd.DataFrame = field(default_factory=pd.DataFrame)
+    chart_scope: str = ""
 
 
 def headline(total: pd.DataFrame, targets: dict) -> dict:
@@ -344,51 +428,64 @@ def headline(total: pd.DataFrame, targets: dict) -> dict:
 
 
 def build(ctx) -> WorkshopReport:
-    """The Workshop report for the context's period, saved as CSV when a run asks."""
+    """The Workshop report for the context's period, saved as CSV when a run asks.
+
+    Every sum and count runs in SQL; the data-quality lists and the clock history bring at most
+    `report.drilldown_rows` rows each (their counts are of every row).
+    """
     from . import present
     present.register(**DISPLAY)
     period = ctx.period
     start, last, as_of = period.start, period.last, period.as_of
+    limit = int(ctx.params["report"]["drilldown_rows"])
     labour = ctx.table("labour_lines")
     clockings = ctx.table("clockings")
-    grid = technicians(labour, clockings, start, last, as_of)
+    line_sums = _line_sums(labour, start, last, as_of)
+    clock_sums = _clocking_sums(clockings, start, last, as_of) if clockings is not None else None
+    grid = _technicians(_with_technician(line_sums), None if clock_sums is None else _closed_hours(clock_sums),
+                        technician_names(clockings, as_of))
     targets = {k: float(v) for k, v in ctx.params["workshop_targets"].items()}
     head = headline(grid.total, targets)
     notes = [UTIL_NOTE]
 
     quality = DataQuality()
-    lines_read = _count(labour, f"SELECT COUNT(*) AS n FROM ({_counted_lines(start, last, as_of)})")
-    no_tech = lines_without_technician(labour, start, last, as_of)
+    lines_read = int(line_sums["n"].sum())
+    no_tech_rows = int(line_sums.loc[line_sums["technician"].isna(), "n"].sum())
+    no_tech, _ = capped(*_no_technician_list(labour, start, last, as_of), limit, no_tech_rows)
+    no_tech = tidy(no_tech, ["allowed", "taken", "charged"])
     quality.add("labour lines in Open, Close or invoiced in the period", lines_read, "read")
-    quality.add("labour lines without a technician", len(no_tech),
+    quality.add("labour lines without a technician", no_tech_rows,
                 "set aside: not in the technicians grid (still in the Labour report when invoiced)", no_tech)
-    undated = undated_invoiced_lines(labour, as_of)
-    quality.add("invoiced labour lines without date_edit", len(undated),
+    undated, undated_rows = capped(*_undated_list(labour, as_of), limit)
+    quality.add("invoiced labour lines without date_edit", undated_rows,
                 "counted nowhere: the day they were invoiced is unknown", undated)
-    read, set_aside = lines_read, len(no_tech)
+    read, set_aside = lines_read, no_tech_rows
     if clockings is not None:
-        clock_read = _count(clockings, f"SELECT COUNT(*) AS n FROM ({_clocking_states(start, last, as_of)})")
-        opened = open_clockings(clockings, start, last, as_of)
-        no_line = clockings_without_line(labour, clockings, start, last, as_of)
-        no_flag = idle_without_flag(clockings, start, last, as_of)
+        clock_read, opened_rows = int(clock_sums["n"].sum()), int(clock_sums["opened"].sum())
+        opened, _ = capped(*_open_list(clockings, start, last, as_of), limit, opened_rows)
+        no_line, no_line_rows = capped(*_without_line_list(labour, clockings, start, last, as_of), limit)
+        no_flag, no_flag_rows = capped(*_no_flag_list(clockings, start, last, as_of), limit,
+                                       int(clock_sums["no_flag"].sum()))
         quality.add("clockings with clock-in in the period", clock_read, "read")
-        quality.add("open clockings (no clock-out by the end of as-of)", len(opened),
-                    "set aside: counted nowhere", opened)
-        quality.add("clockings to jobs that have no labour line", len(no_line),
-                    "counted in Direct; listed here", no_line)
-        quality.add("idle clockings without a productive flag", len(no_flag),
-                    "counted in Idle (non-productive); listed here", no_flag)
+        quality.add("open clockings (no clock-out by the end of as-of)", opened_rows,
+                    "set aside: counted nowhere", _stamps(opened))
+        quality.add("clockings to jobs that have no labour line", no_line_rows,
+                    "counted in Direct; listed here", _stamps(tidy(no_line, ["hours"])))
+        quality.add("idle clockings without a productive flag", no_flag_rows,
+                    "counted in Idle (non-productive); listed here", _stamps(tidy(no_flag, ["hours"])))
         read += clock_read
-        set_aside += len(opened)
-        hist = history(labour, clockings, start, last, as_of)
-        limit = int(ctx.params["report"]["drilldown_rows"])
-        if len(hist) > limit:
-            notes.append(f"The clock history shows the first {limit:,} of {len(hist):,} clockings "
+        set_aside += opened_rows
+        hist = _history(labour, clockings, start, last, as_of, limit)
+        if clock_read > limit:
+            notes.append(f"The clock history shows the first {limit:,} of {clock_read:,} clockings "
                          "(by technician and time); every clocking counts in the technicians grid.")
-            hist = hist.head(limit)
+        hist.attrs["rows"] = clock_read
     else:
         notes.append("The source has no clockings table: the clock history and attended hours need it.")
         hist = pd.DataFrame(columns=list(HISTORY_COLUMNS))
+    for check in quality.checks:  # each list holds its first rows; the check counts them all
+        if check["check"] in quality.details:
+            quality.details[check["check"]].attrs["rows"] = check["rows"]
     ctx.save(grid, "technicians")
     ctx.record(
         headline=head,
@@ -396,7 +493,8 @@ def build(ctx) -> WorkshopReport:
         rows={"read": read, "used": read - set_aside, "set_aside": set_aside},
         quality=quality.checks,
     )
-    return WorkshopReport({"technicians": grid}, hist, quality, head, targets, notes)
+    chart, scope = charted(grid.rows)
+    return WorkshopReport({"technicians": grid}, hist, quality, head, targets, notes, chart, scope)
 
 
 def tiles(head: dict) -> list[dict]:
