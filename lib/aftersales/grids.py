@@ -106,11 +106,14 @@ def in_period(column: str, start: dt.date, last: dt.date) -> str:
 SALES_COLUMNS = ("documents", "invoices", "credits", *SALES_MEASURES, "gp_pct")
 
 
-def _sales_select(values: Mapping[str, str], keep: tuple[str, ...] = ()) -> tuple[str, str]:
-    """The line values (inner SELECT, with the columns in `keep`) and the sums over them."""
+def _sales_select(values: Mapping[str, str], keep: tuple[str, ...] = (),
+                  extra: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The line values (inner SELECT, with the columns in `keep`) and the sums over them; `extra`
+    are more line values (name → SQL), summed under their names after the others."""
     columns = ", ".join(dict.fromkeys((*keep, "document", "doc_type")))
+    values = {**values, **(extra or {})}
     inner = f"SELECT {columns}, {select_list(values)} FROM lines"
-    sums = ", ".join(f"SUM({m}) AS {m}" for m in SALES_MEASURES)
+    sums = ", ".join(f"SUM({m}) AS {m}" for m in (*SALES_MEASURES, *(extra or {})))
     outer = (
         "COUNT(DISTINCT document) AS documents, "
         "COUNT(DISTINCT CASE WHEN doc_type = 'invoice' THEN document END) AS invoices, "
@@ -166,11 +169,7 @@ def sales_sums(lines: Lines, values: Mapping[str, str], keys: tuple[str, ...],
     `extra` are more line values (name → SQL) summed beside them. Returns key → frame (the key's
     column, then the raw sums, sorted by the key, empty keys last) and the one-row totals frame.
     """
-    more = dict(extra or {})
-    inner, outer = _sales_select(values, keys)
-    if more:
-        inner = inner.replace(" FROM lines", f", {select_list(more)} FROM lines", 1)
-        outer += "".join(f", SUM({name}) AS {name}" for name in more)
+    inner, outer = _sales_select(values, keys, extra)
     flags = ", ".join(f"GROUPING({k}) AS by_{i}" for i, k in enumerate(keys))
     sets = ", ".join(f"({k})" for k in keys)
     order = ", ".join([*(f"by_{i}" for i in range(len(keys))), *(f"{k} NULLS LAST" for k in keys)])

@@ -191,9 +191,24 @@ def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True) 
         return HTML("".join(parts))
     if legend:
         parts.append(legend_html())
-    parts.append(table_html(g.rows, g.total, columns=columns, table_id=f"grid-{g.name}"))
+    rows, cut = _page_rows(g.rows)
+    parts.append(cut)
+    parts.append(table_html(rows, g.total, columns=columns, table_id=f"grid-{g.name}"))
     parts.append(_refresh_script())
     return HTML("".join(parts))
+
+
+#: Rows a table carries in a page; longer grids show their first rows (the totals row and the
+#: CSV files and spreadsheet always hold everything), so a page stays small enough to mail.
+PAGE_ROWS = 5000
+
+
+def _page_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    if len(rows) <= PAGE_ROWS:
+        return rows, ""
+    text = (f"The first {PAGE_ROWS:,} of {len(rows):,} rows are shown here; the totals row counts every row, "
+            "and the CSV table and the spreadsheet hold them all.")
+    return rows.head(PAGE_ROWS), notes_html([text])
 
 
 def frame(rows: pd.DataFrame, *, columns: Sequence[str] | None = None, legend: bool = False,
@@ -201,7 +216,8 @@ def frame(rows: pd.DataFrame, *, columns: Sequence[str] | None = None, legend: b
     """A plain frame as a sortable, searchable, paged table (drill-downs, lists)."""
     if rows.empty:
         return HTML(f'<div class="as-missing">{html.escape(empty)}</div>')
-    out = (legend_html() if legend else "") + table_html(rows, columns=columns, table_id=table_id)
+    shown, cut = _page_rows(rows)
+    out = (legend_html() if legend else "") + cut + table_html(shown, columns=columns, table_id=table_id)
     return HTML(out + _refresh_script())
 
 
@@ -354,7 +370,8 @@ def quality(dq, detail_rows: int = 50) -> HTML:
     parts = [table_html(dq.frame(), table_id="data-quality", interactive=False)]
     for check, detail in dq.details.items():
         shown = detail.head(detail_rows)
-        more = f" (first {detail_rows} of {len(detail):,})" if len(detail) > detail_rows else ""
+        total = detail.attrs.get("rows", len(detail))
+        more = f" (first {min(detail_rows, len(detail))} of {total:,})" if total > len(shown) else ""
         parts.append(f"<h4>{html.escape(check)}{more}</h4>")
         parts.append(table_html(shown, interactive=False))
     return HTML("".join(parts))
