@@ -294,3 +294,27 @@ def test_charts_draw_the_technicians_with_the_most_attended_hours():
     # attended 6 for T006, T013, T020, T027, T034, T041, T048: the first five codes, in code order
     assert list(rows["technician"]) == ["T006", "T013", "T020", "T027", "T034"]
     assert scope == " (the 5 with the most attended hours, of 50)"
+
+
+def test_productivity_tile_compares_with_the_prior_year(tmp_path):
+    """The Pro% tile shows the change in points against the same dates a year earlier."""
+    from aftersales import report
+
+    def job(day: str, wip: str, allowed: float) -> tuple[dict, dict]:
+        line = dict(wip_no=wip, document=f"D{wip}", date_created=day, date_edit=day, allowed_time=allowed,
+                    time_taken=4)
+        clock = dict(wip_no=wip, clock_in=f"{day}T08:00", clock_out=f"{day}T12:00")
+        return line, clock
+
+    now_line, now_clock = job("2024-03-05", "W1", 3)     # Pro% = 3 / 4 = 75
+    old_line, old_clock = job("2023-03-06", "W0", 2)     # Pro% = 2 / 4 = 50
+    folder = make_source(tmp_path / "src", labour_lines=[now_line, old_line], clockings=[now_clock, old_clock])
+    ctx = report.start("workshop", source=str(folder), date_from="2024-03-01", date_to="2024-03-15",
+                       as_of="2024-03-15")
+    try:
+        tile = workshop.tiles(workshop.build(ctx).headline)[0]
+    finally:
+        ctx.source.close()
+    assert tile["value"] == pytest.approx(75.0)
+    assert tile["change"] == pytest.approx(25.0)
+    assert "+25.0 pts vs prior year" in tile["change_text"]

@@ -446,6 +446,10 @@ def build(ctx) -> WorkshopReport:
                         technician_names(clockings, as_of))
     targets = {k: float(v) for k, v in ctx.params["workshop_targets"].items()}
     head = headline(grid.total, targets)
+    prior = period.prior()
+    prior_total = technicians(labour, clockings, prior.start, prior.last, prior.as_of).total
+    head["pro_pct_prior"] = float(prior_total["pro_pct"].iloc[0]) if prior_total is not None and len(prior_total) \
+        else float("nan")
     notes = [UTIL_NOTE]
 
     quality = DataQuality()
@@ -507,9 +511,17 @@ def tiles(head: dict) -> list[dict]:
             return {}
         return {"change": value - target, "change_text": f"{value - target:+.1f} pts vs target {target:g} %"}
 
+    def against_prior(value: float) -> dict:
+        before = head.get("pro_pct_prior", float("nan"))
+        target = targets.get("productivity")
+        target_text = f" · target {target:g} %" if target is not None else ""
+        if value != value or before != before:
+            return {"change_text": f"no prior-year figure{target_text}"}
+        return {"change": value - before, "change_text": f"{value - before:+.1f} pts vs prior year{target_text}"}
+
     return [
         {"label": "Workshop productivity (Pro%)", "value": head["pro_pct"], "kind": "ratio",
-         **against(head["pro_pct"], "productivity")},
+         **against_prior(head["pro_pct"])},
         {"label": "Utilisation (Util%)", "value": head["util_pct"], "kind": "ratio",
          **against(head["util_pct"], "utilisation")},
         {"label": "Efficiency (Effi%)", "value": head["effi_pct"], "kind": "ratio",
