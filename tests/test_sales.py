@@ -407,3 +407,25 @@ def test_build_lists_the_first_rows_and_counts_every_row(tmp_path):
     no_account = rep.quality.details["activities in the period without an account"]
     assert full["activities in the period without an account"] == 2
     assert len(no_account) == 1 and no_account.attrs["rows"] == 2
+
+
+def test_team_attainment_tile_compares_with_the_prior_year(tmp_path):
+    """The landing tile's team attainment shows its change in points against the same dates a year earlier."""
+    from aftersales import report
+
+    folder = make_source(
+        tmp_path / "src",
+        parts_lines=[dict(document="N1", date_edit="2024-03-05", quantity=1, selling_price=500, retail_price=500),
+                     dict(document="P1", date_edit="2023-03-06", quantity=1, selling_price=250, retail_price=250)],
+        accounts=[dict(account="A1", owner="R1")], sales_reps=[dict(rep="R1")],
+        targets=[dict(rep="R1", month="2024-03", sales_target=1000), dict(rep="R1", month="2023-03", sales_target=1000)],
+    )
+    ctx = report.start("sales", source=str(folder), date_from="2024-03-01", date_to="2024-03-15", as_of="2024-03-15")
+    try:
+        tile = sales.tiles(sales.build(ctx).headline)[0]
+    finally:
+        ctx.source.close()
+    planned = 1000 * 15 / 31
+    assert tile["value"] == pytest.approx(500 / planned * 100)
+    assert tile["change"] == pytest.approx(250 / planned * 100)
+    assert "pts vs prior year" in tile["change_text"]

@@ -277,6 +277,10 @@ def build(ctx) -> SalesReport:
     grids["issues"] = crm.issues(data, p.start, p.last)
     dq = _quality(data, p.start, p.last, p.as_of, int(ctx.params["report"]["drilldown_rows"]))
     head = headline(grids["reps"])
+    prior = p.prior()
+    prior_sales, _, _ = period_and_lifetime_sales(ctx.table("parts_lines"), ctx.table("labour_lines"),
+                                                  prior.start, prior.last)
+    head["sales_attainment_pct_prior"] = team_attainment(data, prior_sales, prior.start, prior.end)
     missing = {t: MISSING[t] for t in CRM_TABLES if not data.has(t)}
     set_aside = sum(c["rows"] for c in dq.checks if c["check"].endswith("dated after as-of"))
     data.close()
@@ -285,6 +289,17 @@ def build(ctx) -> SalesReport:
                rows={"read": read, "used": read, "set_aside": set_aside}, quality=dq.checks)
     return SalesReport(grids, clv_ranking(grids["reps"]), crm.ranking(grids["segments"]), dq, head,
                        missing, list(NOTES))
+
+
+def team_attainment(data: CrmData, sales: pd.DataFrame, start: dt.date, end: dt.date) -> float:
+    """Σ sales of the accounts owned by the team's reps ÷ Σ their targets prorated over start..end × 100
+    (the reps grid's totals row, for another window's sales, e.g. the prior year's)."""
+    if not (data.has("sales_reps") and data.has("targets")) or sales.empty:
+        return math.nan
+    owned = data.sql("SELECT a.account FROM accounts a JOIN sales_reps r ON a.owner = r.rep")["account"]
+    actual = float(sales.loc[sales["account"].isin(set(owned)), "sales"].sum())
+    target = float(prorated_targets(data, start, end)["sales_target"].sum())
+    return ratio(actual, target)
 
 
 def headline(reps_grid: Grid) -> dict:
@@ -299,8 +314,12 @@ def tiles(head: dict) -> list[dict]:
     """The Sales headline tiles; the first (team sales attainment) goes on the landing page."""
     target = head["sales_target"]
     target_text = "" if math.isnan(target) else f"{head['sales']:,.2f} of {target:,.2f} planned"
+    now, before = head["sales_attainment_pct"], head.get("sales_attainment_pct_prior", math.nan)
+    change = now - before if not (math.isnan(now) or math.isnan(before)) else math.nan
+    if not math.isnan(change):
+        target_text = f"{change:+.1f} pts vs prior year · " + target_text
     return [
-        {"label": "Team sales attainment %", "value": head["sales_attainment_pct"], "kind": "ratio",
+        {"label": "Team sales attainment %", "value": now, "kind": "ratio", "change": change,
          "change_text": target_text},
         {"label": "Team sales", "value": head["sales"], "kind": "money"},
         {"label": "Team margin", "value": head["margin"], "kind": "money"},
