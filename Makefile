@@ -46,5 +46,9 @@ lab: setup $(LAB_STAMP)
 		$(LAB_VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)/notebooks" \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
+## Speed and memory: makes the demo data it needs (large: ~3 min, ~700 MB) and prints a table.
+bench: setup
+	$(PY) benchmarks/bench.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) $(LAB_VENV) outputs/*/ data/
