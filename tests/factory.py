@@ -72,3 +72,34 @@ def make_source(folder: Path, **tables: list[dict]) -> Path:
     for name, rows in tables.items():
         write_table(folder, name, rows)
     return folder
+
+
+def row(grid, key_value):
+    """The one row of a grid whose key is `key_value` (a date as `YYYY-MM-DD`; None: the empty key)."""
+    import pandas as pd
+
+    rows, key = grid.rows, grid.key[0]
+    if key_value is None:
+        found = rows[rows[key].isna()]
+    elif pd.api.types.is_datetime64_any_dtype(rows[key]):
+        found = rows[rows[key].dt.strftime("%Y-%m-%d") == key_value]
+    else:
+        found = rows[rows[key] == key_value]
+    assert len(found) == 1, f"{key}={key_value} not found once in {rows}"
+    return found.iloc[0]
+
+
+def check(record, **expected):
+    """Each named figure of `record` is as worked out by hand (None: the figure must be empty)."""
+    import math
+
+    import pytest
+
+    for name, value in expected.items():
+        if value is None:
+            assert record[name] is None or (isinstance(record[name], float) and math.isnan(record[name])), \
+                f"{name} should be empty, is {record[name]}"
+        elif isinstance(value, str):
+            assert record[name] == value, f"{name}: {record[name]} != {value}"
+        else:
+            assert record[name] == pytest.approx(value), f"{name}: {record[name]} != {value}"

@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 from pathlib import Path
 
 import pytest
-from factory import make_source
+from factory import check, make_source, row
 
 from aftersales import accounts
 from aftersales.cli import main
@@ -79,21 +78,6 @@ TOTAL_SALES = 1000 + 500 + 8001 + 800 + (5000 - 6000 + 7000 + 5500 + 4999.99) + 
 TOTAL_PRIOR = 800 + 10000 + 1000 + 100
 
 
-def check(record, **expected):
-    for name, value in expected.items():
-        if value is None:
-            assert record[name] is None or (isinstance(record[name], float) and math.isnan(record[name])), \
-                f"{name} should be empty, is {record[name]}"
-        elif isinstance(value, str):
-            assert record[name] == value, f"{name}: {record[name]} != {value}"
-        else:
-            assert record[name] == pytest.approx(value), f"{name}: {record[name]} != {value}"
-
-
-def row(grid, key):
-    found = grid.rows[grid.rows[grid.key[0]] == key]
-    assert len(found) == 1, f"{key} not found once in {grid.rows}"
-    return found.iloc[0]
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pytest
-from factory import make_source
+from factory import check, make_source, row
 
 from aftersales import labour
 from aftersales.grids import in_period
@@ -49,20 +48,6 @@ def data(tmp_path, open_source):
     return src, lines
 
 
-def row(grid, key_value):
-    rows = grid.rows
-    key = grid.key[0]
-    found = rows[rows[key].astype(str).str.startswith(str(key_value))]
-    assert len(found) == 1, f"{key}={key_value} not found once in {rows}"
-    return found.iloc[0]
-
-
-def check(record, **expected):
-    for name, value in expected.items():
-        if value is None:
-            assert math.isnan(record[name]), f"{name} should be empty, is {record[name]}"
-        else:
-            assert record[name] == pytest.approx(value), f"{name}: {record[name]} != {value}"
 
 
 def test_activity_split_flat_rate_credit_and_menu(data):

@@ -8,7 +8,7 @@ import math
 import pytest
 from aftersales import parts
 from aftersales.grids import in_period
-from factory import make_source
+from factory import check, make_source, row
 
 START, END = dt.date(2024, 3, 1), dt.date(2024, 3, 15)
 AS_OF = END
@@ -51,20 +51,6 @@ def data(tmp_path, open_source):
     return src, lines
 
 
-def row(grid, key_value):
-    rows = grid.rows
-    key = grid.key[0]
-    found = rows[rows[key].astype(str).str.startswith(str(key_value))]
-    assert len(found) == 1, f"{key}={key_value} not found once in {rows}"
-    return found.iloc[0]
-
-
-def check(record, **expected):
-    for name, value in expected.items():
-        if value is None:
-            assert math.isnan(record[name]), f"{name} should be empty, is {record[name]}"
-        else:
-            assert record[name] == pytest.approx(value), f"{name}: {record[name]} != {value}"
 
 
 def test_activity_per_day_with_credits_and_empty_gp(data):

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from factory import make_source
+from factory import check, make_source, row
 
 from aftersales import crm, sales
 from aftersales.crm import CrmData, account_sales
@@ -143,20 +142,6 @@ def bare(tmp_path, open_source):
     return crm_data(src)
 
 
-def row(grid, key_value):
-    key = grid.key[0]
-    rows = grid.rows
-    found = rows[rows[key].isna()] if key_value is None else rows[rows[key] == key_value]
-    assert len(found) == 1, f"{key}={key_value} not found once in {rows}"
-    return found.iloc[0]
-
-
-def check(record, **expected):
-    for name, value in expected.items():
-        if value is None:
-            assert math.isnan(record[name]), f"{name} should be empty, is {record[name]}"
-        else:
-            assert record[name] == pytest.approx(value), f"{name}: {record[name]} != {value}"
 
 
 def test_account_sales_counts_parts_and_invoiced_labour(data):

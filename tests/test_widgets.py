@@ -6,10 +6,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 
 import pytest
-from factory import make_source
+from factory import check, make_source
 
 from aftersales import report, views, widgets
 from aftersales.drilldown import shown_html
@@ -102,13 +101,6 @@ def rows(ex, grid: str, key: str | None = None) -> dict:
         out[value.date() if hasattr(value, "date") else value] = record
     return out
 
-
-def check(record, **expected):
-    for name, value in expected.items():
-        if value is None:
-            assert math.isnan(record[name]), f"{name} should be empty, is {record[name]}"
-        else:
-            assert record[name] == pytest.approx(value), f"{name}: {record[name]} != {value}"
 
 
 def choose(dropdown, value):

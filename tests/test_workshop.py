@@ -9,7 +9,7 @@ import math
 
 import nbformat
 import pytest
-from factory import make_source
+from factory import check, make_source, row
 
 from aftersales import workshop
 from aftersales.cli import main
@@ -84,18 +84,6 @@ def grid(source):
     return workshop.technicians(src.table("labour_lines"), src.table("clockings"), START, END, AS_OF)
 
 
-def row(grid, tech):
-    found = grid.rows[grid.rows["technician"] == tech]
-    assert len(found) == 1, f"{tech} not found once in {grid.rows}"
-    return found.iloc[0]
-
-
-def check(record, **expected):
-    for name, value in expected.items():
-        if value is None:
-            assert isinstance(record[name], float) and math.isnan(record[name]), f"{name} should be empty"
-        else:
-            assert record[name] == pytest.approx(value), f"{name}: {record[name]} != {value}"
 
 
 def test_columns_and_rows(grid):
