@@ -15,6 +15,12 @@ import pandas as pd
 #: The money columns of a sales grid, in the SPEC's order.
 SALES_MEASURES = ("gross", "discount", "net", "cost", "profit", "variance")
 
+def exact(expr: str) -> str:
+    """A line value as an exact decimal: its sums are then the same whatever order the engine
+    adds the lines in (parallel sums of floats differ in their last bits from run to run)."""
+    return f"CAST(({expr}) AS DECIMAL(38, 10))"
+
+
 #: Parts line values (SPEC §3 "Parts").
 PARTS_LINE: Mapping[str, str] = {
     "gross": "quantity * retail_price",
@@ -24,6 +30,7 @@ PARTS_LINE: Mapping[str, str] = {
     "profit": "(quantity * selling_price - discount) - quantity * cost_price",
     "variance": "COALESCE(menu_normal_value, 0) - COALESCE(menu_fixed_value, 0)",
 }
+PARTS_LINE = {name: exact(expr) for name, expr in PARTS_LINE.items()}
 
 _LABOUR_GROSS = "allowed_time * labour_rate * contribution / 100"
 _LABOUR_NET = f"({_LABOUR_GROSS}) - discount"
@@ -41,10 +48,11 @@ LABOUR_LINE: Mapping[str, str] = {
     "profit": f"({_LABOUR_NET}) - ({_LABOUR_COST})",
     "variance": "COALESCE(menu_fixed_value, 0) - COALESCE(menu_normal_value, 0)",
 }
+LABOUR_LINE = {name: exact(expr) for name, expr in LABOUR_LINE.items()}
 
 #: Hours of a labour line's time units, credited by its contribution (SPEC §3 "Workshop").
-ALLOWED_HOURS = "allowed_time * minutes_per_unit / 60 * contribution / 100"
-TAKEN_HOURS = "time_taken * minutes_per_unit / 60 * contribution / 100"
+ALLOWED_HOURS = exact("allowed_time * minutes_per_unit / 60 * contribution / 100")
+TAKEN_HOURS = exact("time_taken * minutes_per_unit / 60 * contribution / 100")
 
 #: Decimals money and hours are rounded to once summed: removes float noise (1e-13)
 #: so that a credit mirroring an invoice sums to exactly zero.
