@@ -25,3 +25,6 @@ STYLE_FILE = PACKAGE_DIR / "aftersales.mplstyle"
 
 #: The columns of alerts.csv (SPEC §5).
 ALERT_COLUMNS = ("rule", "account", "name", "owner", "owner_email", "value", "threshold", "message")
+
+#: The kernel provisioner a run's report kernels start with (kernel.py; an entry point).
+KERNEL_PROVISIONER = "aftersales-preloaded"

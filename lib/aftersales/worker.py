@@ -17,7 +17,7 @@ from pathlib import Path
 
 import papermill
 
-from . import config
+from . import config, kernel
 from .export import export
 
 KERNEL = "aftersales"
@@ -62,12 +62,14 @@ def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quie
     executed.parent.mkdir(parents=True, exist_ok=True)
     status = {"report": report, "status": "ok", "error": None}
     try:
+        kernel.prepare()
         papermill.execute_notebook(
             str(config.NOTEBOOK_DIR / f"{report}.ipynb"),
             str(executed),
             parameters=parameters,
             kernel_name=KERNEL,
             progress_bar=False,
+            request_save_on_cell_execute=False,
             log_output=False,
             execution_timeout=int(timeout),
             cwd=str(config.NOTEBOOK_DIR),
@@ -82,6 +84,8 @@ def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quie
         else:
             error = f"{type(exc).__name__}: {exc}".strip()
         status.update(status="failed", error=error)
+    finally:
+        kernel.release()
     status["execute_seconds"] = round(time.monotonic() - started, 3)
     status["kernel_peak_mb"] = _kernel_peak_mb()
     if executed.exists():

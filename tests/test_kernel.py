@@ -1,0 +1,60 @@
+"""Report kernels start warm: forked from the report process, with the report modules
+already imported, and they stop with it. Outside a run the kernel starts as usual."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+PROBE = textwrap.dedent("""
+    import json, os, sys
+    from jupyter_client.manager import KernelManager
+    from aftersales import kernel, run
+
+    os.environ["JUPYTER_PATH"] = run._kernel_home()
+    if sys.argv[1] == "warm":
+        kernel.warm()
+        kernel.prepare()
+    km = KernelManager(kernel_name="aftersales")
+    km.start_kernel(cwd=os.getcwd())
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    seen = []
+    kc.execute_interactive(
+        "import os, sys; print(os.getppid(), os.getpid(), 'pandas' in sys.modules, 'aftersales.parts' in sys.modules)",
+        output_hook=lambda m: seen.append(m["content"]["text"]) if m["msg_type"] == "stream" else None, timeout=60)
+    ppid, pid, pandas, parts = seen[0].split()
+    km.shutdown_kernel(now=False)
+    try:
+        os.kill(int(pid), 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    print(json.dumps({"me": os.getpid(), "ppid": int(ppid), "pandas": pandas == "True",
+                      "parts": parts == "True", "alive_after_shutdown": alive,
+                      "provisioner": type(km.provisioner).__name__ if km.provisioner else None}))
+""")
+
+
+def probe(mode: str, tmp_path) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_run_kernel_is_forked_warm_and_stops_with_its_shutdown(tmp_path):
+    seen = probe("warm", tmp_path)
+    assert seen["ppid"] == seen["me"]  # forked by the report process itself
+    assert seen["pandas"] and seen["parts"]  # the report modules were imported before the notebook ran
+    assert not seen["alive_after_shutdown"]
+
+
+def test_without_a_spare_the_kernel_starts_the_ordinary_way(tmp_path):
+    seen = probe("cold", tmp_path)
+    assert seen["ppid"] == seen["me"]
+    assert not seen["pandas"] and not seen["parts"]  # a fresh Python
+    assert not seen["alive_after_shutdown"]
