@@ -45,7 +45,7 @@ LABELS = {
 _ASSETS_SHOWN = False
 _TABLES_SHOWN = 0  # tables without a name shown in this kernel
 #: Rows of a table written as HTML: its first page (the rest follow as data for the script).
-PAGE_ROWS = 25
+FIRST_PAGE_ROWS = 25
 
 
 def label(column: str) -> str:
@@ -130,7 +130,7 @@ def table_html(
     )
     shown = [[cell(v, kinds[c])[0] for v in rows[c]] if c in rows else [""] * len(rows) for c in columns]
     classes = [_row_class(r) for r in rows[[c for c in ("doc_type", "profit") if c in rows]].to_dict("records")]
-    in_html = len(rows) if not interactive or len(rows) <= PAGE_ROWS else PAGE_ROWS
+    in_html = len(rows) if not interactive or len(rows) <= FIRST_PAGE_ROWS else FIRST_PAGE_ROWS
     escape = html.escape
     body = []
     for i in range(in_html):
@@ -183,40 +183,48 @@ def _refresh_script() -> str:
     return "<script>window.asGridSetup && window.asGridSetup();</script>"
 
 
-def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True) -> HTML:
-    """A grid with its totals row, colour legend and notes; sorts, searches and pages in the page."""
+def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True, top: str | None = None) -> HTML:
+    """A grid with its totals row, colour legend and notes; sorts, searches and pages in the page.
+    A grid longer than a page carries shows its first rows, or with `top` its rows of the
+    highest `top` (the biggest accounts, not the first codes)."""
     parts = [notes_html(g.notes)]
     if g.rows.empty:
         parts.append('<div class="as-missing">No data in this period.</div>')
         return HTML("".join(parts))
     if legend:
         parts.append(legend_html())
-    rows, cut = _page_rows(g.rows)
+    rows, cut = _page_rows(g.rows, top)
     parts.append(cut)
     parts.append(table_html(rows, g.total, columns=columns, table_id=f"grid-{g.name}"))
     parts.append(_refresh_script())
     return HTML("".join(parts))
 
 
-#: Rows a table carries in a page; longer grids show their first rows (the totals row and the
-#: CSV files and spreadsheet always hold everything), so a page stays small enough to mail.
-PAGE_ROWS = 5000
+#: Rows a table carries in a page (`report.page_rows`, set by report.start); longer grids show
+#: their first or top rows (the totals row, the CSV files and the spreadsheet hold everything),
+#: so that a page stays small enough to mail.
+PAGE_ROWS = 1000
 
 
-def _page_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _page_rows(rows: pd.DataFrame, top: str | None = None) -> tuple[pd.DataFrame, str]:
     if len(rows) <= PAGE_ROWS:
         return rows, ""
-    text = (f"The first {PAGE_ROWS:,} of {len(rows):,} rows are shown here; the totals row counts every row, "
-            "and the CSV table and the spreadsheet hold them all.")
-    return rows.head(PAGE_ROWS), notes_html([text])
+    if top:
+        shown = rows.sort_values(top, ascending=False, na_position="last", kind="stable").head(PAGE_ROWS)
+        which = f"The {PAGE_ROWS:,} rows of the highest {label(top).lower()} (of {len(rows):,}) are shown here"
+    else:
+        shown = rows.head(PAGE_ROWS)
+        which = f"The first {PAGE_ROWS:,} of {len(rows):,} rows are shown here"
+    text = f"{which}; the totals row counts every row, and the CSV table and the spreadsheet hold them all."
+    return shown, notes_html([text])
 
 
 def frame(rows: pd.DataFrame, *, columns: Sequence[str] | None = None, legend: bool = False,
-          empty: str = "No data in this period.", table_id: str = "") -> HTML:
+          empty: str = "No data in this period.", table_id: str = "", top: str | None = None) -> HTML:
     """A plain frame as a sortable, searchable, paged table (drill-downs, lists)."""
     if rows.empty:
         return HTML(f'<div class="as-missing">{html.escape(empty)}</div>')
-    shown, cut = _page_rows(rows)
+    shown, cut = _page_rows(rows, top)
     out = (legend_html() if legend else "") + cut + table_html(shown, columns=columns, table_id=table_id)
     return HTML(out + _refresh_script())
 

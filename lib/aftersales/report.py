@@ -160,6 +160,9 @@ def start(
         from . import demo_source
 
         source = str(demo_source.ensure(day))
+    from . import present
+
+    present.PAGE_ROWS = int(settings["report"]["page_rows"])
     ctx = Context(
         report=report,
         period=the_period,
