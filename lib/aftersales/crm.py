@@ -20,7 +20,7 @@ import pandas as pd
 
 from .contract import SQL_TYPES, STAGES, TABLES
 from .formulas import LABOUR_LINE, PARTS_LINE, ratio, tidy
-from .grids import Grid, Lines, query, sql_date
+from .grids import Grid, Lines, query, relation, sql_date
 
 #: The CRM tables, every one optional (SPEC §2).
 CRM_TABLES = ("sales_reps", "targets", "leads", "opportunities", "activities", "customer_issues")
@@ -35,61 +35,56 @@ SALES_SUMS = ("sales", "margin", "gross")
 INVOICED = "COALESCE(document, '') <> ''"
 
 
-def account_sales(parts: Lines | None, labour: Lines | None) -> pd.DataFrame:
-    """Sales (Net), margin (Profit) and gross of the given lines per account.
+def account_sales(parts: Lines | None, labour: Lines | None, sums: tuple[str, ...] = SALES_SUMS,
+                  counted: list[int] | None = None) -> pd.DataFrame:
+    """Sales (Net), margin (Profit) and gross (or only the `sums` named) of the given lines per
+    account; with `counted`, the number of lines summed is appended to it.
 
     Parts lines all count; labour lines only once invoiced. The caller filters the dates
     (the period for the grids, everything up to `to` for lifetime value).
     """
+    line = {"sales": "net", "margin": "profit", "gross": "gross"}
     frames = []
     for lines, values, where in ((parts, PARTS_LINE, "TRUE"), (labour, LABOUR_LINE, INVOICED)):
         if lines is None:
             continue
-        frames.append(query(
-            lines,
-            f"SELECT account, SUM({values['net']}) AS sales, SUM({values['profit']}) AS margin, "
-            f"SUM({values['gross']}) AS gross FROM lines WHERE {where} GROUP BY account",
-        ))
-    return _per_account(frames)
+        selected = ", ".join(f"SUM({values[line[c]]}) AS {c}" for c in sums)
+        frame = query(lines, f"SELECT account, COUNT(*) AS line_count, {selected} FROM lines WHERE {where} "
+                             "GROUP BY account")
+        if counted is not None:
+            counted.append(int(frame["line_count"].sum()))
+        frames.append(frame.drop(columns="line_count"))
+    return _per_account(frames, sums)
 
 
-def _per_account(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _per_account(frames: list[pd.DataFrame], sums: tuple[str, ...] = SALES_SUMS) -> pd.DataFrame:
     """The parts and labour sums of each account added together, sorted by account."""
     if not frames:
         return pd.DataFrame({"account": pd.Series([], dtype="object"),
-                             **{c: pd.Series([], dtype="float64") for c in SALES_SUMS}})
+                             **{c: pd.Series([], dtype="float64") for c in sums}})
     both = pd.concat(frames, ignore_index=True)
-    for col in SALES_SUMS:
+    for col in sums:
         both[col] = both[col].astype("float64")
-    out = both.groupby("account", as_index=False, dropna=False)[list(SALES_SUMS)].sum()
-    return tidy(out.sort_values("account").reset_index(drop=True), SALES_SUMS)
+    out = both.groupby("account", as_index=False, dropna=False)[list(sums)].sum()
+    return tidy(out.sort_values("account").reset_index(drop=True), sums)
 
 
 def period_and_lifetime_sales(parts: Lines | None, labour: Lines | None, start: dt.date,
                               last: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """`account_sales` of the lines dated `start`..`last` and of every line dated up to `last`,
-    from one pass over each table, and how many sales lines the period has.
+    """`account_sales` of the lines dated `start`..`last`, the lifetime sales (`account, sales`
+    only: what CLV needs) of every line dated up to `last`, and how many sales lines the
+    period has. The period's query reads only the period (the engine skips the rest); the
+    lifetime one sums one column.
 
     `parts` and `labour` are whole tables (their dates are filtered here).
     """
-    period = f"date_edit BETWEEN {sql_date(start)} AND {sql_date(last)}"
-    now, ever, read = [], [], 0
-    for lines, values, where in ((parts, PARTS_LINE, "TRUE"), (labour, LABOUR_LINE, INVOICED)):
-        if lines is None:
-            continue
-        sums = ", ".join(f"SUM(CASE WHEN {period} THEN {values[v]} END) AS period_{c}, SUM({values[v]}) AS {c}"
-                         for c, v in (("sales", "net"), ("margin", "profit"), ("gross", "gross")))
-        frame = query(
-            lines,
-            f"SELECT account, COUNT(CASE WHEN {period} THEN 1 END) AS lines, {sums} FROM lines "
-            f"WHERE {where} AND date_edit <= {sql_date(last)} GROUP BY account",
-        )
-        read += int(frame["lines"].sum())
-        ever.append(frame[["account", *SALES_SUMS]])
-        inside = frame[frame["lines"] > 0]
-        now.append(inside[["account", *(f"period_{c}" for c in SALES_SUMS)]]
-                   .rename(columns={f"period_{c}": c for c in SALES_SUMS}))
-    return _per_account(now), _per_account(ever), read
+    def dated(condition: str) -> list[Lines | None]:
+        return [None if lines is None else relation(lines).filter(condition) for lines in (parts, labour)]
+
+    counted: list[int] = []
+    period = account_sales(*dated(f"date_edit BETWEEN {sql_date(start)} AND {sql_date(last)}"), counted=counted)
+    lifetime = account_sales(*dated(f"date_edit <= {sql_date(last)}"), sums=("sales",))
+    return period, lifetime, sum(counted)
 
 
 @dataclass

@@ -278,8 +278,8 @@ def build(ctx) -> SalesReport:
     dq = _quality(data, p.start, p.last, p.as_of, int(ctx.params["report"]["drilldown_rows"]))
     head = headline(grids["reps"])
     prior = p.prior()
-    prior_sales, _, _ = period_and_lifetime_sales(ctx.table("parts_lines"), ctx.table("labour_lines"),
-                                                  prior.start, prior.last)
+    prior_sales = crm.account_sales(*(ctx.lines(name, prior) if ctx.source.has(name) else None
+                                      for name in ("parts_lines", "labour_lines")))  # that window only
     head["sales_attainment_pct_prior"] = team_attainment(data, prior_sales, prior.start, prior.end)
     missing = {t: MISSING[t] for t in CRM_TABLES if not data.has(t)}
     set_aside = sum(c["rows"] for c in dq.checks if c["check"].endswith("dated after as-of"))
