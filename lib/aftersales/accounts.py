@@ -149,37 +149,51 @@ class AccountSums:
 
 def account_sums(lines: Lines, period: Period, months: bool = True) -> AccountSums:
     """Sales, margin and gross per account in every window of `report_windows(period)` and their
-    totals (one SQL pass); with `months`, per account × month and per month of the twelve months
-    (a second pass, over those months only)."""
+    totals; with `months`, per account × month and per month of the twelve months.
+
+    One SQL pass sums the lines per account, month and set of windows the line falls in (a
+    bit per window): each line value is computed once, into a few hundred thousand cells at
+    most, which are then added up per window and per month here.
+    """
     wins = report_windows(period)
     conds = {name: in_period("date", p.start, p.last) for name, p in wins.items()}
-    where = " OR ".join(f"({c})" for c in conds.values())
-    frame = query(
+    bits = " + ".join(f"(CASE WHEN {cond} THEN {1 << i} ELSE 0 END)" for i, cond in enumerate(conds.values()))
+    cells = query(
         lines,
-        f"SELECT GROUPING(account) AS every_account, account, {', '.join(_window_columns(conds))} "
-        f"FROM lines WHERE {where} GROUP BY GROUPING SETS ((account), ()) "
-        "ORDER BY every_account, account NULLS LAST",
+        f"SELECT account, year(date) * 100 + month(date) AS month, {bits} AS windows, COUNT(*) AS n, "
+        f"{', '.join(f'SUM({src}) AS {m}' for m, src in MEASURES.items())} "
+        f"FROM lines WHERE {' OR '.join(f'({c})' for c in conds.values())} GROUP BY ALL",
     )
+    for m in MEASURES:
+        cells[m] = cells[m].astype("float64")
+    named = {n: f"{n // 100:04d}-{n % 100:02d}" for n in cells["month"].unique()}  # YYYY-MM
+    cells["month"] = cells["month"].map(named)
+    keys = pd.Index(sorted(cells["account"].dropna().unique()), name="account")
+    if cells["account"].isna().any():
+        keys = keys.append(pd.Index([None], name="account"))
+    per_account, total = pd.DataFrame(index=keys), {}
+    for i, name in enumerate(conds):
+        inside = cells[(cells["windows"] & (1 << i)) != 0]
+        sums = inside.groupby("account", dropna=False)[["n", *MEASURES]].sum(min_count=1)
+        per_account[f"n_{name}"] = sums["n"].reindex(keys).fillna(0).astype("int64")
+        for m in MEASURES:
+            per_account[f"{m}_{name}"] = sums[m].reindex(keys)
+            total[f"{m}_{name}"] = inside[m].sum(min_count=1)
+        total[f"n_{name}"] = int(inside["n"].sum())
+    order = [f"n_{name}" for name in conds] + [f"{m}_{name}" for name in conds for m in MEASURES]
+    raw = per_account[order].reset_index()
     measures = [f"{m}_{name}" for name in wins for m in MEASURES]
-    every_account = frame["every_account"] == 1
-    raw = frame[~every_account].drop(columns="every_account").reset_index(drop=True)
-    total = _filled(frame[every_account].drop(columns="every_account"), measures)
+    total_row = _filled(pd.DataFrame([{"account": None, **total}])[["account", *order]], measures)
     if months:
-        by_month = query(
-            lines,
-            "SELECT GROUPING(account) AS every_account, account, strftime(month, '%Y-%m') AS month, "
-            "SUM(net) AS sales, SUM(profit) AS margin, SUM(gross) AS gross "
-            "FROM (SELECT account, net, profit, gross, date_trunc('month', date) AS month "
-            f"FROM lines WHERE {conds['twelve']}) AS twelve "
-            "GROUP BY GROUPING SETS ((account, month), (month)) ORDER BY every_account, account NULLS LAST, month",
-        )
-        every = by_month["every_account"] == 1
-        monthly = by_month[~every][["account", "month", "sales", "margin", "gross"]].reset_index(drop=True)
-        months_rows = by_month[every][["month", "sales", "margin", "gross"]].reset_index(drop=True)
+        twelve = cells[(cells["windows"] & (1 << list(conds).index("twelve"))) != 0]
+        monthly = (twelve.groupby(["account", "month"], dropna=False, as_index=False)[list(MEASURES)].sum()
+                   .sort_values(["account", "month"], na_position="last").reset_index(drop=True))
+        months_rows = twelve.groupby("month", as_index=False)[list(MEASURES)].sum().sort_values("month")
     else:
         monthly = pd.DataFrame(columns=["account", "month", "sales", "margin", "gross"])
         months_rows = pd.DataFrame(columns=["month", "sales", "margin", "gross"])
-    return AccountSums(wins, raw, _filled(raw, measures), total, monthly, months_rows)
+    return AccountSums(wins, raw, _filled(raw, measures), total_row, monthly.reset_index(drop=True),
+                       months_rows.reset_index(drop=True))
 
 
 def compare(frame: pd.DataFrame, now: str = "now", prior: str = "prior") -> pd.DataFrame:
