@@ -138,6 +138,24 @@ def test_landing_page_shows_alerts_as_text(tmp_path):
     assert "Large invoice</b> (large_document, threshold 5000): 1" in index and "6,000.00" in index
 
 
+def test_the_landing_page_lists_at_most_page_rows_alerts_and_says_so(tmp_path, monkeypatch):
+    """A month with thousands of alerts keeps the landing page small: `report.page_rows` of them, with a
+    note of the full count; alerts.csv keeps them all."""
+    from aftersales import present
+
+    monkeypatch.setattr(present, "PAGE_ROWS", present.PAGE_ROWS)  # put back after the test
+    lines = [f"sales_decline,A{i},Name {i},R1,,-{30 + i}.000000,20.000000,down\n" for i in range(5)]
+    run = run_folder(tmp_path, {"accounts": {"tiles": []}}, {},
+                     alerts="rule,account,name,owner,owner_email,value,threshold,message\n" + "".join(lines))
+    pack.finish(run, run.parent / "out", period=PERIOD, reports=["accounts"], statuses={"accounts": OK},
+                settings={**SETTINGS, "report": {"page_rows": 3}}, parameters={"source": "x"},
+                source_info={"source": "folder x"}, seconds=1.0)
+    index = (run / "index.html").read_text(encoding="utf-8")
+    assert "The first 3 of 5 rows are shown here" in index
+    assert "Name 2" in index and "Name 3" not in index and "Name 4" not in index
+    assert (run / "alerts.csv").read_text(encoding="utf-8").count("sales_decline") == 5
+
+
 def test_manifest_records_page_sizes_and_the_spreadsheet(tmp_path):
     """The manifest records each page's size, the landing page's, and the spreadsheet's name, size and sheets."""
     run = run_folder(tmp_path, {"parts": PARTS}, {}, pages=["parts"])

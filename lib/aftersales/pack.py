@@ -25,7 +25,7 @@ from .fmt import change_class, tile_text
 from .periods import Period
 
 PACKAGES = ("aftersales", "duckdb", "pandas", "numpy", "matplotlib", "papermill", "nbconvert",
-            "nbclient", "ipykernel", "ipywidgets", "pyyaml", "openpyxl")
+            "nbclient", "ipykernel", "ipywidgets", "pyyaml")
 
 #: The report pages' titles on the landing page.
 TITLES = {"parts": "Parts", "labour": "Labour", "workshop": "Workshop", "accounts": "Accounts",
@@ -91,6 +91,9 @@ def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, set
         log.exception("the spreadsheet could not be written")
         (run / book_name).unlink(missing_ok=True)
         book = {"file": None, "error": f"{type(exc).__name__}: {exc}"}
+    from . import present
+
+    present.PAGE_ROWS = int(settings.get("report", {}).get("page_rows", present.PAGE_ROWS))
     page = landing_page(period=period, dealer=settings["dealer_name"], reports=report_rows, alerts=alerts,
                         summaries=summaries, thresholds=settings.get("alerts", {}), workbook=book)
     (run / "index.html").write_text(page, encoding="utf-8")
@@ -170,9 +173,10 @@ def _alerts_table(alerts: list[dict]) -> tuple[str, list[dict]]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     counts = frame["rule"].value_counts()
     rules = [{"rule": rule, "title": RULE_TITLES.get(rule, rule), "count": int(n)} for rule, n in counts.items()]
-    table = present.table_html(frame, columns=["rule", "account", "name", "owner", "value", "threshold", "message"],
+    shown, note = present.on_page(frame)
+    table = present.table_html(shown, columns=["rule", "account", "name", "owner", "value", "threshold", "message"],
                                table_id="grid-alerts")
-    return table, rules
+    return note + table, rules
 
 
 def _quality(summaries: dict[str, dict], reports) -> list[dict]:

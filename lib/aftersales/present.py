@@ -193,7 +193,7 @@ def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True, 
         return HTML("".join(parts))
     if legend:
         parts.append(legend_html())
-    rows, cut = _page_rows(g.rows, top)
+    rows, cut = on_page(g.rows, top)
     parts.append(cut)
     parts.append(table_html(rows, g.total, columns=columns, table_id=f"grid-{g.name}"))
     parts.append(_refresh_script())
@@ -206,7 +206,8 @@ def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True, 
 PAGE_ROWS = 1000
 
 
-def _page_rows(rows: pd.DataFrame, top: str | None = None) -> tuple[pd.DataFrame, str]:
+def on_page(rows: pd.DataFrame, top: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The rows of a table a page carries, and the note saying so when they are not all."""
     if len(rows) <= PAGE_ROWS:
         return rows, ""
     if top:
@@ -224,7 +225,7 @@ def frame(rows: pd.DataFrame, *, columns: Sequence[str] | None = None, legend: b
     """A plain frame as a sortable, searchable, paged table (drill-downs, lists)."""
     if rows.empty:
         return HTML(f'<div class="as-missing">{html.escape(empty)}</div>')
-    shown, cut = _page_rows(rows, top)
+    shown, cut = on_page(rows, top)
     out = (legend_html() if legend else "") + cut + table_html(shown, columns=columns, table_id=table_id)
     return HTML(out + _refresh_script())
 
