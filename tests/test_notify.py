@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import socket
 import ssl
@@ -108,6 +109,70 @@ def test_outreach_drafts_are_polite_and_hold_no_figures(tmp_path):
     assert not any(ch.isdigit() for ch in text), "no figures in a customer email"
     gamma = notify.read(run / "emails" / "outreach" / "A3.eml")
     assert gamma["To"] is None, "no contact email: the owner fills it in"
+
+
+LONG_NAME = "Northern Regional Commercial Vehicle Fleet Maintenance and Parts Distribution Services Limited"
+LONG_ACCENTED = "Autohaus Müller & Söhne, Zweigniederlassung Süd (Nutzfahrzeuge und Ersatzteile)"
+#: (account, name, owner, rep name, rep email, contact email) → the name the draft uses, From (name, address)
+DRAFTS = {
+    "non-ascii": (("N1", "Délice «Garage» Ltd", "R1", "Jörg Müller", "jorg@example.com", "achat@delice.example"),
+                  "Délice «Garage» Ltd", ("Jörg Müller", "jorg@example.com")),
+    "specials": (("N2", 'Smith, Jones & "Sons" (Parts) @ Leeds', "R2", "Brown, Bob", "bob@example.com",
+                  "buyer@smith.example"), 'Smith, Jones & "Sons" (Parts) @ Leeds', ("Brown, Bob", "bob@example.com")),
+    "long": (("N3", LONG_NAME, "R1", "Rita Rep", "rita@example.com", "fleet@northern.example"),
+             LONG_NAME, ("Rita Rep", "rita@example.com")),
+    "long-accented": (("N4", LONG_ACCENTED, "R1", "Zoë Ångström-Ødegård, Parts & Service", "zoe@example.com",
+                       "einkauf@autohaus.example"),
+                      LONG_ACCENTED, ("Zoë Ångström-Ødegård, Parts & Service", "zoe@example.com")),
+    "cjk-no-spaces": (("N5", "中文汽车配件有限公司" * 4, "R1", "王小明", "wang@example.com", "buy@cjk.example"),
+                      "中文汽车配件有限公司" * 4, ("王小明", "wang@example.com")),
+    "no-contact-rep-without-email": (("N6", "Gamma", "R3", "Carl NoMail", None, None),
+                                     "Gamma", ("Demo Motors", "reports@dealer.example")),
+    "looks-encoded-no-owner": (("N7", "=?utf-8?q?Fake?= Motors", "", "", "rep@example.com", "x@fake.example"),
+                               "=?utf-8?q?Fake?= Motors", ("", "rep@example.com")),
+    "line-breaks-no-name": (("N8", None, "R1", "Rita\u2028Rep", "rita@example.com", "n8@example.com"),
+                            "N8", ("Rita Rep", "rita@example.com")),
+    "form-feed": (("N9", "Form\x0cfeed\x1eCo", "R1", "Rita Rep", "rita@example.com", "n9@example.com"),
+                  "Form feed Co", ("Rita Rep", "rita@example.com")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DRAFTS))
+def test_outreach_draft_reads_back_as_written(tmp_path, case):
+    """A draft's headers and body read back exactly (names with accents, specials, great length or none)."""
+    (account, name, owner, rep_name, rep_email, contact), shown, sender = DRAFTS[case]
+    declining = pd.DataFrame([dict(account=account, name=name, owner=owner, owner_name=rep_name,
+                                   owner_email=rep_email)])
+    info = pd.DataFrame([dict(account=account, email=contact)])
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    [path] = notify.write(tmp_path, notify.outreach_messages(declining, info, settings=settings()))
+    assert path.name == f"{account}.eml"
+    raw = path.read_bytes()
+    assert raw.isascii() and b"\n" not in raw.replace(b"\r\n", b""), "ASCII with CRLF line ends only"
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert all(len(line) <= 78 for line in head if not line.lstrip().startswith(b"=?")), "headers folded"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+    draft = notify.read(path)
+    assert not draft.defects and not [k for k, v in draft.items() if v.defects]
+    assert draft.keys() == (["Subject", "From"] + ["To"] * bool(contact) + ["Date", "X-Unsent"]
+                            + [notify.OWNER_HEADER] * bool(owner) + ["Content-Type", "Content-Transfer-Encoding",
+                                                                     "MIME-Version"])
+    assert draft["Subject"] == f"Demo Motors: keeping in touch with {shown}"
+    [got] = draft["From"].addresses
+    assert (got.display_name, got.addr_spec) == sender
+    if contact:
+        [to] = draft["To"].addresses
+        assert (to.display_name, to.addr_spec) == (shown, contact)
+    assert draft["X-Unsent"] == "1"
+    assert draft[notify.OWNER_HEADER] == (owner or None)
+    assert before <= draft["Date"].datetime <= dt.datetime.now(dt.timezone.utc)
+    assert draft.get_content_type() == "text/plain" and draft.get_param("charset") == "utf-8"
+    sign = " ".join((rep_name or "").split()) or "The Demo Motors aftersales team"  # the rep signs, email or not
+    text = draft.get_content().replace("\r\n", "\n")
+    assert text == notify.OUTREACH_TEXT.format(name=shown, dealer="Demo Motors", sign=sign)
+    assert text.startswith(f"Dear {shown},\n\nThank you for choosing Demo Motors ")
+    assert "better — availability" in text and text.endswith(f"\nKind regards,\n{sign}\nDemo Motors\n")
 
 
 def test_report_link_defaults_to_the_final_run_folder(tmp_path):

@@ -14,18 +14,24 @@ settings say so; the password comes from the environment variable the settings n
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 import os
+import quopri
 import re
 import smtplib
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email import policy
+from email.charset import BASE64, Charset
+from email.errors import HeaderParseError
+from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +58,8 @@ def _text(value) -> str:
     """A value from the data as one line of text (empty for empty values)."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    return re.sub(r"[\r\n\t]+", " ", str(value)).strip()
+    # every character str.splitlines() breaks at: a header cannot hold one
+    return re.sub(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+", " ", str(value)).strip()
 
 
 def _figure(rule: str, value: float) -> str:
@@ -94,8 +101,6 @@ def final_run_dir(out_dir: Path) -> Path:
 
 
 def _address(email: str, name: str = "") -> str:
-    from email.headerregistry import Address
-
     try:
         return str(Address(display_name=_text(name), addr_spec=_text(email)))
     except (ValueError, IndexError, TypeError):
@@ -166,40 +171,44 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     return msg
 
 
-def outreach_message(account: Mapping, *, contact: str, settings: Mapping) -> EmailMessage:
-    """A polite draft to a declining customer, from its owner: names the account, no figures."""
+#: The body of an outreach draft; only the customer's name, the signature and the dealer vary.
+OUTREACH_TEXT = (
+    "Dear {name},\n"
+    "\n"
+    "Thank you for choosing {dealer} for your parts and servicing. It has been a little while since "
+    "we last worked together as often as we used to, and we would like to make sure we are still "
+    "giving you the service you expect.\n"
+    "\n"
+    "If there is anything we could do better — availability of parts, workshop booking times, "
+    "collection and delivery, or simply a review of your vehicles' upcoming maintenance — "
+    "we would be glad to hear from you. Just reply to this email and we will get back to you.\n"
+    "\n"
+    "Kind regards,\n"
+    "{sign}\n"
+    "{dealer}\n"
+)
+
+
+def outreach_message(account: Mapping, *, contact: str, settings: Mapping, date: str | None = None) -> bytes:
+    """A polite draft to a declining customer, from its owner: names the account, no figures.
+
+    The draft as RFC 5322 bytes (see `_email_bytes`): thousands are written in a run, and
+    an `EmailMessage` costs milliseconds each. `date` is the Date header (default: now).
+    """
     conf = settings["notify"]
     dealer = _text(settings["dealer_name"])
     name = _text(account.get("name")) or _text(account["account"])
     rep_name = _text(account.get("owner_name"))
     rep_email = _text(account.get("owner_email"))
-    msg = EmailMessage()
-    msg["Subject"] = _text(f"{dealer}: keeping in touch with {name}")
-    msg["From"] = _address(rep_email, rep_name) if rep_email else _address(conf["sender"], dealer)
-    if contact:
-        msg["To"] = _address(contact, name)
-    msg["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
-    msg["X-Unsent"] = "1"  # opens as a draft to edit and send
-    if _text(account.get("owner")):
-        msg[OWNER_HEADER] = _text(account.get("owner"))
     sign = rep_name or f"The {dealer} aftersales team"
-    body = [
-        f"Dear {name},",
-        "",
-        f"Thank you for choosing {dealer} for your parts and servicing. It has been a little while since "
-        "we last worked together as often as we used to, and we would like to make sure we are still "
-        "giving you the service you expect.",
-        "",
-        "If there is anything we could do better — availability of parts, workshop booking times, "
-        "collection and delivery, or simply a review of your vehicles' upcoming maintenance — "
-        "we would be glad to hear from you. Just reply to this email and we will get back to you.",
-        "",
-        "Kind regards,",
-        sign,
-        dealer,
-    ]
-    msg.set_content("\n".join(body) + "\n")
-    return msg
+    return _email_bytes({
+        "Subject": _text(f"{dealer}: keeping in touch with {name}"),
+        "From": (rep_email, rep_name) if rep_email else (_text(conf["sender"]), dealer),
+        "To": (contact, name) if contact else None,
+        "Date": date or format_datetime(dt.datetime.now(dt.timezone.utc)),
+        "X-Unsent": "1",  # opens as a draft to edit and send
+        OWNER_HEADER: _text(account.get("owner")),
+    }, OUTREACH_TEXT.format(name=name, dealer=dealer, sign=sign))
 
 
 def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
@@ -218,13 +227,15 @@ def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
     return out
 
 
-def outreach_messages(declining: pd.DataFrame, info: pd.DataFrame, *, settings: Mapping) -> dict[str, EmailMessage]:
-    """One draft per declining account, keyed by its file name (`<account>.eml`)."""
+def outreach_messages(declining: pd.DataFrame, info: pd.DataFrame, *, settings: Mapping) -> dict[str, bytes]:
+    """One draft per declining account (its bytes), keyed by its file name (`<account>.eml`); one Date for all."""
     contacts = dict(zip(info["account"], info["email"])) if len(info) else {}
-    out: dict[str, EmailMessage] = {}
+    date = format_datetime(dt.datetime.now(dt.timezone.utc))
+    out: dict[str, bytes] = {}
     for account in declining.drop_duplicates("account").to_dict("records"):
         name = _unique(safe_name(account["account"]) + ".eml", out)
-        out[name] = outreach_message(account, contact=_text(contacts.get(account["account"])), settings=settings)
+        out[name] = outreach_message(account, contact=_text(contacts.get(account["account"])), settings=settings,
+                                     date=date)
     return out
 
 
@@ -240,13 +251,69 @@ def _domain(address: str) -> str | None:
     return addr.split("@", 1)[1] if "@" in addr else None
 
 
-def write(folder: Path, messages: Mapping[str, EmailMessage]) -> list[Path]:
-    """Write each message as `<folder>/<name>` (RFC 5322 bytes, CRLF line ends)."""
+#: A line of a header, at most (RFC 5322's recommended length).
+_LINE = 78
+#: UTF-8 header words in base64: the stock charset measures the Q length of every character to pick the shorter.
+_UTF8 = Charset("utf-8")
+_UTF8.header_encoding = BASE64
+_PLAIN_TEXT = ('Content-Type: text/plain; charset="utf-8"\r\n'
+               "Content-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n\r\n")
+
+
+def _email_bytes(headers: Mapping[str, str | tuple[str, str] | None], text: str) -> bytes:
+    """A text/plain UTF-8 email as RFC 5322 bytes with CRLF line ends, without building an `EmailMessage`.
+
+    A header's value is one line of text, or an (email, name) pair for an address header;
+    empty ones are left out. Headers are encoded by `email.header`/`email.utils`, the body by
+    `quopri` (quoted-printable), so that `read` gives back the same values.
+    """
+    head = "".join(f"{field}: {_mailbox(field, *value) if isinstance(value, tuple) else _words(field, value)}\r\n"
+                   for field, value in headers.items() if value)
+    return (head + _PLAIN_TEXT).encode("ascii") + quopri.encodestring(text.encode("utf-8")).replace(b"\n", b"\r\n")
+
+
+def _words(field: str, text: str) -> str:
+    """`text` as the value of the unstructured header `field`: ASCII as it is (folded at its spaces where
+    long), other text in RFC 2047 UTF-8 words (folded; a reader joins them again)."""
+    if _plain(text):
+        return _fold(field, text)
+    return Header(text, _UTF8, header_name=field).encode(linesep="\r\n")
+
+
+@functools.lru_cache(maxsize=1024)  # a rep's From is the same in each of their drafts
+def _mailbox(field: str, email: str, name: str) -> str:
+    """`name <email>` as the value of the header `field`: the name quoted where it has specials, else
+    one RFC 2047 word where it is not plain ASCII (one: `read` puts a space between the words of a
+    name split in several); the text of `email` alone where it is not one address (as `_address`)."""
+    try:
+        Address(display_name=name, addr_spec=email)  # refuses what the header registry would not take
+        value = formataddr((name, email), _UTF8)  # UnicodeError (a ValueError): non-ASCII address
+    except (ValueError, IndexError, TypeError, HeaderParseError):
+        return _words(field, email)
+    if name.isascii() and not _plain(name):  # formataddr encodes only a non-ASCII name
+        value = f"{_UTF8.header_encode(name)} <{email}>"
+    return _fold(field, value)
+
+
+def _plain(text: str) -> bool:
+    """Whether `text` can stand in a header as it is: ASCII, with nothing a reader would decode as RFC 2047."""
+    return text.isascii() and "=?" not in text
+
+
+def _fold(field: str, text: str) -> str:
+    """ASCII `text` folded at its spaces where the line `field: text` would be longer than 78 characters."""
+    if len(field) + 2 + len(text) <= _LINE:
+        return text
+    return Header(text, header_name=field).encode(linesep="\r\n")
+
+
+def write(folder: Path, messages: Mapping[str, EmailMessage | bytes]) -> list[Path]:
+    """Write each message (or its bytes) as `<folder>/<name>` (RFC 5322 bytes, CRLF line ends)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, msg in messages.items():
         path = folder / name
-        path.write_bytes(msg.as_bytes(policy=policy.SMTP))
+        path.write_bytes(msg if isinstance(msg, bytes) else msg.as_bytes(policy=policy.SMTP))
         paths.append(path)
     return paths
 
