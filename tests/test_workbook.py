@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pandas as pd
@@ -116,3 +118,37 @@ def test_a_large_grid_is_written(tmp_path):
     ws = openpyxl.load_workbook(run / "big.xlsx", read_only=True)["accounts_monthly"]
     last = list(ws.iter_rows(min_row=30_001, max_row=30_001, values_only=True))[0]
     assert last[0] == "29999" and last[2] == pytest.approx(29999.5)
+
+
+def test_rows_written_in_blocks_keep_every_value_in_place(tmp_path, monkeypatch):
+    """Rows rendered a block at a time come out whole and in order, blanks stay empty, text is escaped."""
+    monkeypatch.setattr(workbook, "BLOCK_ROWS", 7)
+    run = tmp_path / "run"
+    names = ["A & B <Motors>", " padded ", "Ünïcödé", "bell\x07ring", "", '"quoted"', "=SUM(A1)"]
+    rows = [(f"{i:05d}", names[i % len(names)], "" if i % 5 == 0 else f"{i}.250000", str(i))
+            for i in range(23)]
+    grid_csv(run, "parts", "a&b's", "account,name,sales,lines\n" + "\n".join(
+        ",".join(f'"{v}"' if '"' in v else v for v in (a, n.replace('"', '""'), s, c)) for a, n, s, c in rows) + "\n")
+    info = workbook.write(tmp_path / "book.xlsx", run)
+    name = "parts_a&b's"
+    assert info["sheets"] == {name: 23}
+    with zipfile.ZipFile(tmp_path / "book.xlsx") as package:
+        for part in package.namelist():
+            ElementTree.fromstring(package.read(part))  # every part is well-formed XML
+    ws = openpyxl.load_workbook(tmp_path / "book.xlsx")[name]
+    assert ws.auto_filter.ref == "A1:D24" and ws.freeze_panes == "A2"
+    got = [tuple(c.value for c in row) for row in ws.iter_rows(min_row=2)]
+    want = [(a, n.replace("\x07", "") or None, float(s) if s else None, int(c)) for a, n, s, c in rows]
+    assert got == want
+    assert all(type(v) is int for v in (row[3] for row in got))  # counts are whole numbers
+
+
+def test_values_excel_cannot_take_as_typed_stay_as_written(tmp_path):
+    """A date that is no date, or a figure that is infinite, is kept as the text the CSV holds."""
+    run = tmp_path / "run"
+    grid_csv(run, "parts", "activity", "date,net\n2024-02-29,1.5\n2024-02-30,inf\n")
+    workbook.write(tmp_path / "book.xlsx", run)
+    ws = openpyxl.load_workbook(tmp_path / "book.xlsx")["parts_activity"]
+    assert ws["A2"].value == dt.datetime(2024, 2, 29) and ws["B2"].value == 1.5
+    assert ws["A3"].value == "2024-02-30" and ws["A3"].data_type == "s"
+    assert ws["B3"].value == "inf" and ws["B3"].data_type == "s"

@@ -4,8 +4,14 @@
 one sheet per file, named `<report>_<grid>` (at most 31 characters), with a frozen, filtered
 header, number formats (money 2 decimals with separators, ratios 1 decimal, hours 2, counts
 whole), dates as dates, codes and any other text as text (`00042` stays `00042`, a name
-starting with `=` is not a formula) and column widths fitted to the content. Sheets are
-streamed (openpyxl write-only mode), so a large grid costs little memory.
+starting with `=` is not a formula) and column widths fitted to the content.
+
+It runs on every run's critical path and a large month is over a million cells, so the sheets
+are not built cell by cell in Python: each column's kind is decided once, the column is turned
+into its cells' SpreadsheetML with pandas/NumPy string operations, and the rows are streamed in
+blocks into the zip (so a large grid costs little memory). Text goes to the shared-string
+table, escaped once per distinct string. The package is the minimal SpreadsheetML one (content
+types, workbook, styles, shared strings, sheets); the tests read it back with openpyxl.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Mapping
-from copy import copy
+import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 import pandas as pd
 
 from .config import REPORTS
@@ -27,6 +35,7 @@ from .contract import TABLES, TEXT
 #: Excel's limits.
 SHEET_NAME_MAX = 31
 MAX_ROWS = 1_048_575  # data rows under the header
+TEXT_MAX = 32_767  # characters in a cell
 
 #: Number formats of each kind of column.
 FORMATS = {
@@ -53,7 +62,19 @@ TEXT_COLUMNS.discard("month")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _LEADING_ZERO = re.compile(r"^-?0\d")
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Characters XML 1.0 cannot hold, dropped from text.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+#: Rows rendered at a time: bounds the memory of a sheet's XML whatever its size.
+BLOCK_ROWS = 10_000
+#: Day 0 of Excel's 1900 date system (1899-12-30 because Excel counts a 29 February 1900).
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CR = {"\r": "&#13;"}  # kept through XML's line-end normalising
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 @dataclass
@@ -80,17 +101,22 @@ def _display() -> tuple[set[str], set[str], dict[str, str]]:
     return money, hours, labels
 
 
+def _all_match(values: pd.Series, pattern: re.Pattern) -> bool:
+    """Every value matches (none to match is all); the first is tried alone before the column is scanned."""
+    return not len(values) or (bool(pattern.match(values.iloc[0])) and bool(values.str.match(pattern).all()))
+
+
 def column_kind(name: str, values: pd.Series, money: set[str] = frozenset(), hours: set[str] = frozenset()) -> str:
     """How a column of CSV text is written: text, date, month, or a kind of number."""
-    filled = values[values != ""]
     if name in TEXT_COLUMNS:
         return "text"
-    if name == "month" or (len(filled) and filled.str.match(_MONTH).all()):
-        return "month" if filled.str.match(_MONTH).all() else "text"
-    if len(filled) and filled.str.match(_DATE).all():
+    filled = values[values != ""]
+    if name == "month" or (len(filled) and _all_match(filled, _MONTH)):
+        return "month" if _all_match(filled, _MONTH) else "text"
+    if len(filled) and _all_match(filled, _DATE):
         return "date"
     numbers = pd.to_numeric(filled, errors="coerce")
-    if numbers.isna().any() or filled.str.match(_LEADING_ZERO).any():
+    if numbers.isna().any() or _leading_zero(filled):
         return "text"
     if name in money:
         return "money"
@@ -105,32 +131,176 @@ def column_kind(name: str, values: pd.Series, money: set[str] = frozenset(), hou
     return "decimal"
 
 
-def _values(series: pd.Series, kind: str) -> list:
-    """The cell values of a column of CSV text: numbers, dates, or text (None when empty)."""
+def _leading_zero(values: pd.Series) -> bool:
+    """Any value is written with a leading zero (`0042`, `-07`: `_LEADING_ZERO`), so is a code, not a figure.
+
+    Read off the first three characters' code points at once rather than by a regex per value."""
+    if not len(values):
+        return False
+    chars = values.to_numpy(dtype=str)
+    if chars.dtype.itemsize < 12:
+        chars = chars.astype("U3")
+    points = chars.view(np.uint32).reshape(len(chars), -1)
+    minus = points[:, 0] == ord("-")
+    first, second = np.where(minus, points[:, 1], points[:, 0]), np.where(minus, points[:, 2], points[:, 1])
+    return bool(((first == ord("0")) & (second >= ord("0")) & (second <= ord("9"))).any())
+
+
+class _Strings:
+    """The workbook's shared-string table: each distinct text once, cleaned and escaped once."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.count = 0
+
+    def ids(self, values: pd.Series) -> np.ndarray:
+        """The table index of each value."""
+        codes, uniques = pd.factorize(values, sort=False)
+        index = self.index
+        ids = np.fromiter((index.setdefault(_clean(u), len(index)) for u in uniques), dtype=np.int64,
+                          count=len(uniques))
+        self.count += len(codes)
+        return ids[codes]
+
+    def xml(self) -> str:
+        items = "".join(f"<si><t{_preserve(s)}>{escape(s, _CR)}</t></si>" for s in self.index)
+        return f'{_XML}<sst xmlns="{_MAIN}" count="{self.count}" uniqueCount="{len(self.index)}">{items}</sst>'
+
+
+def _clean(text: str) -> str:
+    """Text as a cell can hold it: no characters XML cannot carry, at most Excel's cell length."""
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    return text[:TEXT_MAX]
+
+
+def _preserve(text: str) -> str:
+    return ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+
+
+def _as_text(values: np.ndarray) -> np.ndarray:
+    """Numbers as the object array of their shortest exact decimal text (`repr`)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(map(repr, values.tolist()))
+    return out
+
+
+class _Styles:
+    """The cell formats (xf) of the workbook: header cells, and one per number format."""
+
+    BUILTIN = {"General": 0, "#,##0": 3, "#,##0.00": 4, "@": 49}
+    HEADER, HEADER_LEFT, HEADER_RIGHT = 1, 2, 3
+
+    def __init__(self) -> None:
+        self.custom: dict[str, int] = {}
+        self.xf: dict[str, int] = {}
+        for code in dict.fromkeys(FORMATS.values()):
+            if code not in self.BUILTIN:
+                self.custom[code] = 164 + len(self.custom)
+            self.xf[code] = 4 + len(self.xf)
+
+    def of(self, kind: str) -> int:
+        return self.xf[FORMATS[kind]]
+
+    def xml(self) -> str:
+        fmts = "".join(f'<numFmt numFmtId="{i}" formatCode={quoteattr(code)}/>' for code, i in self.custom.items())
+        fmts = f'<numFmts count="{len(self.custom)}">{fmts}</numFmts>' if fmts else ""
+        header = 'numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"'
+        xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>', f"<xf {header}/>"]
+        xfs += [f'<xf {header} applyAlignment="1"><alignment horizontal="{side}"/></xf>' for side in ("left", "right")]
+        xfs += [f'<xf numFmtId="{self.BUILTIN[code] if code in self.BUILTIN else self.custom[code]}" fontId="0" '
+                f'fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' for code in self.xf]
+        font = '<sz val="11"/>{}<name val="Calibri"/><family val="2"/>'
+        white = '<color rgb="FFFFFFFF"/>'
+        return (
+            f'{_XML}<styleSheet xmlns="{_MAIN}">{fmts}'
+            f'<fonts count="2"><font>{font.format("")}</font><font><b/>{font.format(white)}'
+            '</font></fonts><fills count="3"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid">'
+            '<fgColor rgb="FF1F4E79"/><bgColor indexed="64"/></patternFill></fill></fills>'
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+        )
+
+
+@dataclass
+class _Cells:
+    """A column's cells: `<c r="{letter}{row}{middle}{value}</v></c>`, none where blank.
+
+    The values stay numbers (shared-string indexes, Excel day numbers, figures) until a block of
+    rows is rendered, so only a block's text is ever held."""
+
+    letter: str
+    middle: str | np.ndarray  # '" s="4" t="s"><v>', or one per cell where the cells differ
+    value: np.ndarray
+    blank: np.ndarray  # bool
+
+    def render(self, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        middle = self.middle if isinstance(self.middle, str) else self.middle[lo:hi]
+        cells = f'<c r="{self.letter}' + rows + middle + _as_text(self.value[lo:hi]) + "</v></c>"
+        blank = self.blank[lo:hi]
+        if blank.any():
+            cells[blank] = ""
+        return cells
+
+
+def _cells(series: pd.Series, kind: str, letter: str, styles: _Styles, strings: _Strings) -> tuple[_Cells, list]:
+    """The cells of a column of CSV text, and the first values shown (for the column's width)."""
+    raw = series.to_numpy(dtype=object)
+    blank = raw == ""
+    text = f'" s="{styles.of("text")}" t="s"><v>'
     if kind == "text":
-        return [_ILLEGAL.sub("", v) if v else None for v in series]
+        value = np.zeros(len(raw), dtype=np.int64)
+        value[~blank] = strings.ids(series[~blank])
+        head = [_clean(v) for v in raw[:2000] if v]
+        return _Cells(letter, text, value, blank), head
     if kind in ("date", "month"):
         parsed = pd.to_datetime(series + ("-01" if kind == "month" else ""), format="%Y-%m-%d", errors="coerce")
-        return [None if pd.isna(v) else v.date() for v in parsed]
-    numbers = pd.to_numeric(series.replace("", None), errors="coerce")
-    if kind == "count":
-        return [None if pd.isna(v) else int(v) for v in numbers]
-    return [None if pd.isna(v) else float(v) for v in numbers]
+        value = (parsed.to_numpy().astype("datetime64[D]") - _EXCEL_EPOCH).astype(np.int64)
+        value = np.where(value < 61, value - 1, value)  # before 1 March 1900 Excel counts a 29 February
+        shown = parsed.notna().to_numpy() & (value >= 1)
+        head = [v for v in raw[:2000] if v]
+    else:
+        value = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+        shown = np.isfinite(value)
+        head = [v for v in value[:2000].tolist() if v == v]
+        if kind == "count" and (np.abs(value[shown]) < 2**53).all():
+            value = np.where(shown, value, 0).astype(np.int64)  # whole numbers written whole
+    odd = ~blank & ~shown  # a date Excel cannot show, or an infinite number: kept as the text written
+    own = f'" s="{styles.of(kind)}"><v>'
+    if not odd.any():
+        return _Cells(letter, own, value, blank), head
+    middle = np.full(len(raw), own, dtype=object)
+    middle[odd] = text
+    value = value.astype(object)
+    value[odd] = strings.ids(series[odd]).astype(object)
+    return _Cells(letter, middle, value, blank), head
 
 
 def _shown_width(values: list, kind: str) -> int:
     """Characters of the widest shown value among the first rows."""
-    sample = [v for v in values[:2000] if v is not None]
-    if not sample:
+    if not values:
         return 0
     if kind == "text":
-        return max(len(v) for v in sample)
+        return max(map(len, values))
     if kind in ("date", "month"):
         return 10 if kind == "date" else 7
     if kind == "count":
-        return max(len(f"{v:,}") for v in sample)
+        return max(len(f"{v:,.0f}") for v in values)
     decimals = 1 if kind == "ratio" else 2
-    return max(len(f"{v:,.{decimals}f}") for v in sample)
+    return max(len(f"{v:,.{decimals}f}") for v in values)
+
+
+def column_letter(index: int) -> str:
+    """Excel's name of the column at 0-based `index`: A … Z, AA …"""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def sheet_name(report: str, grid: str, taken: set[str]) -> str:
@@ -158,100 +328,157 @@ def grid_files(run: Path) -> list[tuple[str, str, Path]]:
 
 def write(path: Path, run: Path, *, about: Mapping[str, str] | None = None) -> dict:
     """Write the workbook of the run folder `run` to `path`; returns what the manifest records."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     started = time.monotonic()
     money, hours, labels = _display()
-    book = Workbook(write_only=True)
     taken: set[str] = {"about"}
     sources = [(report, grid, p, sheet_name(report, grid, taken)) for report, grid, p in grid_files(run)]
     alerts = run / "alerts.csv"
     if alerts.exists():
         taken.add("alerts")
         sources.append(("", "alerts", alerts, "alerts"))
-    header_font = Font(bold=True, color="FFFFFF")
-    header_fill = PatternFill("solid", fgColor="1F4E79")
+    styles, strings = _Styles(), _Strings()
     sheets: dict[str, dict] = {}
+    filters: list[tuple[int, str, str]] = []  # (sheet index, name, range) of each sheet's filter
 
-    # The first sheet says what the workbook holds; it is written last into place 0.
-    about_sheet = book.create_sheet("about")
-    for report, grid, csv_path, name in sources:
-        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, na_filter=False)
-        cut = len(frame) > MAX_ROWS
-        frame = frame.head(MAX_ROWS)
-        ws = book.create_sheet(name)
-        columns, values = [], []
-        for c in frame.columns:
-            kind = column_kind(c, frame[c], money, hours)
-            vals = _values(frame[c], kind)
-            header = labels.get(c, c.replace("_", " ").capitalize())
-            width = min(60, max(len(header) + 3, _shown_width(vals, kind) + 2, 8))
-            columns.append(Column(c, header, kind, width))
-            values.append(vals)
-        for i, col in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = col.width
-        ws.freeze_panes = "A2"
-        if columns:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
-        heads = []
-        for col in columns:
-            cell = WriteOnlyCell(ws, value=col.header)
-            cell.font, cell.fill = header_font, header_fill
-            cell.alignment = Alignment(horizontal="left" if col.kind in ("text", "date", "month") else "right")
-            cell.data_type = "s"
-            heads.append(cell)
-        ws.append(heads)
-        templates = []
-        for col in columns:
-            template = WriteOnlyCell(ws)
-            template.number_format = FORMATS[col.kind]
-            templates.append(template._style)
-        texts = [col.kind == "text" for col in columns]
-        for r in range(len(frame)):
-            row = []
-            for j, vals in enumerate(values):
-                cell = WriteOnlyCell(ws, value=vals[r])
-                cell._style = copy(templates[j])
-                if texts[j] and cell.value is not None:
-                    cell.data_type = "s"  # text from the data is never a formula
-                row.append(cell)
-            ws.append(row)
-        sheets[name] = {"file": str(csv_path.relative_to(run)), "rows": len(frame), "cut": cut}
-
-    _write_about(about_sheet, about or {}, sheets, header_font, header_fill)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(str(path))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=4) as book:
+        book.writestr("[Content_Types].xml", _content_types(len(sources) + 1))
+        book.writestr("_rels/.rels", f'{_XML}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+                      f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        # The first sheet says what the workbook holds; it is written last, once the rows are known.
+        for number, (report, grid, csv_path, name) in enumerate(sources, start=2):
+            columns, cells, count, cut = _grid(csv_path, money, hours, labels, styles, strings)
+            last = f"{column_letter(len(columns) - 1)}{count + 1}" if columns else ""
+            if columns:
+                filters.append((number - 1, name, f"$A$1:${column_letter(len(columns) - 1)}${count + 1}"))
+            heads = [(col.header, styles.HEADER_LEFT if col.kind in ("text", "date", "month") else styles.HEADER_RIGHT)
+                     for col in columns]
+            header_row = _text_row(1, heads, strings) if columns else ""
+            start = (f'<dimension ref="A1{":" + last if last else ""}"/><sheetViews><sheetView workbookViewId="0">'
+                     '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                     '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+                     f'<sheetFormatPr defaultRowHeight="15"/>{_cols([c.width for c in columns])}'
+                     f"<sheetData>{header_row}")
+            end = "</sheetData>" + (f'<autoFilter ref="A1:{last}"/>' if columns else "")
+            _write_sheet(book, number, start, _rows(cells, count), end, large=count * len(columns) > 5_000_000)
+            sheets[name] = {"file": str(csv_path.relative_to(run)), "rows": count, "cut": cut}
+
+        _write_about(book, about or {}, sheets, styles, strings)
+        book.writestr("xl/workbook.xml", _workbook_xml(["about", *sheets], filters))
+        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sources) + 1))
+        book.writestr("xl/styles.xml", styles.xml())
+        book.writestr("xl/sharedStrings.xml", strings.xml())
     return {"file": path.name, "bytes": path.stat().st_size, "seconds": round(time.monotonic() - started, 3),
             "sheets": {name: s["rows"] for name, s in sheets.items()}}
 
 
-def _write_about(ws, about: Mapping[str, str], sheets: dict[str, dict], font, fill) -> None:
-    from openpyxl.cell import WriteOnlyCell
+def _grid(csv_path: Path, money: set[str], hours: set[str], labels: dict[str, str], styles: _Styles,
+          strings: _Strings) -> tuple[list[Column], list[_Cells], int, bool]:
+    """A grid CSV's columns and their cells, its rows (at most Excel's limit) and whether it was cut."""
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, na_filter=False)
+    cut = len(frame) > MAX_ROWS
+    frame = frame.head(MAX_ROWS)
+    columns, cells = [], []
+    for j, c in enumerate(frame.columns):
+        kind = column_kind(c, frame[c], money, hours)
+        column, head = _cells(frame[c], kind, column_letter(j), styles, strings)
+        header = labels.get(c, c.replace("_", " ").capitalize())
+        width = min(60, max(len(header) + 3, _shown_width(head, kind) + 2, 8))
+        columns.append(Column(c, header, kind, width))
+        cells.append(column)
+    return columns, cells, len(frame), cut
 
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 44
-    ws.column_dimensions["C"].width = 12
 
-    def text(value, bold=False):
-        cell = WriteOnlyCell(ws, value=str(value))
-        cell.data_type = "s"
-        if bold:
-            cell.font = font
-            cell.fill = fill
-        return cell
+def _rows(cells: list[_Cells], count: int) -> Iterator[str]:
+    """The data rows' XML (the header is row 1), a block of rows at a time."""
+    for lo in range(0, count, BLOCK_ROWS):
+        hi = min(count, lo + BLOCK_ROWS)
+        numbers = _as_text(np.arange(lo + 2, hi + 2))
+        rows = '<row r="' + numbers + '">'
+        for column in cells:
+            rows = rows + column.render(numbers, lo, hi)
+        yield "".join((rows + "</row>").tolist())
 
+
+def _text_row(number: int, cells: list[tuple[str, int]], strings: _Strings) -> str:
+    """A row of text cells [(text, xf)] from column A."""
+    ids = strings.ids(pd.Series([text for text, _ in cells], dtype=object)) if cells else []
+    out = "".join(f'<c r="{column_letter(j)}{number}" s="{xf}" t="s"><v>{i}</v></c>'
+                  for j, ((_, xf), i) in enumerate(zip(cells, ids)))
+    return f'<row r="{number}">{out}</row>'
+
+
+def _cols(widths: list[float]) -> str:
+    if not widths:
+        return ""
+    cols = "".join(f'<col min="{j}" max="{j}" width="{w}" customWidth="1"/>' for j, w in enumerate(widths, start=1))
+    return f"<cols>{cols}</cols>"
+
+
+def _write_sheet(book: zipfile.ZipFile, number: int, start: str, rows: Iterator[str], end: str, *,
+                 large: bool = False) -> None:
+    """Stream sheet `number`'s XML into the zip: its head, its rows block by block, its tail."""
+    with book.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=large) as out:
+        out.write(f'{_XML}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">{start}'.encode())
+        for block in rows:
+            out.write(block.encode())
+        out.write(f'{end}<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+                  'footer="0.3"/></worksheet>'.encode())
+
+
+def _write_about(book: zipfile.ZipFile, about: Mapping[str, str], sheets: dict[str, dict], styles: _Styles,
+                 strings: _Strings) -> None:
+    rows, n = [], 0
     for key, value in about.items():
-        ws.append([text(key), text(value)])
-    ws.append([])
-    ws.append([text("Sheet", True), text("From the run's file", True), text("Rows", True)])
+        n += 1
+        rows.append(_text_row(n, [(str(key), 0), (str(value), 0)], strings))
+    n += 2
+    rows.append(_text_row(n, [("Sheet", styles.HEADER), ("From the run's file", styles.HEADER),
+                              ("Rows", styles.HEADER)], strings))
     for name, s in sheets.items():
-        rows = WriteOnlyCell(ws, value=s["rows"])
-        rows.number_format = FORMATS["count"]
+        n += 1
         note = " (cut at Excel's row limit)" if s["cut"] else ""
-        ws.append([text(name), text(s["file"] + note), rows])
+        row = _text_row(n, [(name, 0), (s["file"] + note, 0)], strings)
+        count = f'<c r="C{n}" s="{styles.of("count")}"><v>{s["rows"]}</v></c>'
+        rows.append(row.replace("</row>", count + "</row>"))
+    start = (f'<dimension ref="A1:C{n}"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
+             f'<sheetFormatPr defaultRowHeight="15"/>{_cols([34, 44, 12])}<sheetData>')
+    _write_sheet(book, 1, start, iter(rows), "</sheetData>")
+
+
+def _content_types(sheets: int) -> str:
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = [f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{kind}.worksheet+xml"/>'
+             for i in range(1, sheets + 1)]
+    return (f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{kind}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{kind}.styles+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kind}.sharedStrings+xml"/>'
+            f'{"".join(parts)}</Types>')
+
+
+def _workbook_xml(names: list[str], filters: list[tuple[int, str, str]]) -> str:
+    sheets = "".join(f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
+                     for i, name in enumerate(names, start=1))
+    defined = "".join(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
+                      f"{escape(_quoted(name))}!{ref}</definedName>" for i, name, ref in filters)
+    return (f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView activeTab="0"/></bookViews>'
+            f'<sheets>{sheets}</sheets>{f"<definedNames>{defined}</definedNames>" if defined else ""}</workbook>')
+
+
+def _quoted(name: str) -> str:
+    """A sheet name as a formula refers to it: 'name', a quote inside doubled."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _workbook_rels(sheets: int) -> str:
+    rels = [f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, sheets + 1)]
+    rels.append(f'<Relationship Id="rId{sheets + 1}" Type="{_REL}/styles" Target="styles.xml"/>')
+    rels.append(f'<Relationship Id="rId{sheets + 2}" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>')
+    return f'{_XML}<Relationships xmlns="{_PKG_REL}">{"".join(rels)}</Relationships>'
 
 
 def file_name(start: dt.date, end: dt.date) -> str:
