@@ -152,3 +152,39 @@ def test_values_excel_cannot_take_as_typed_stay_as_written(tmp_path):
     assert ws["A2"].value == dt.datetime(2024, 2, 29) and ws["B2"].value == 1.5
     assert ws["A3"].value == "2024-02-30" and ws["A3"].data_type == "s"
     assert ws["B3"].value == "inf" and ws["B3"].data_type == "s"
+
+
+def test_a_workbook_written_report_by_report_in_the_background_matches_one_written_at_once(tmp_path):
+    """During a run each report's sheets are written as it finishes, in whatever order they finish;
+    the workbook lists them in pack order, with their filters, exactly as one written at the end."""
+    run = tmp_path / "run"
+    grid_csv(run, "parts", "activity", "date,net\n2024-03-01,1.500000\n2024-03-02,2.000000\n")
+    grid_csv(run, "accounts", "accounts", "account,name,sales\nA1,Alpha,10.000000\n")
+    grid_csv(run, "sales", "reps", "rep,name,sales\nR1,Rita,3.000000\n")
+    (run / "alerts.csv").write_text("rule,account,name,owner,owner_email,value,threshold,message\n"
+                                    "gp_drop,A1,Alpha,R1,,-9.000000,5.000000,down\n", encoding="utf-8")
+    background = workbook.InBackground(tmp_path / "background.xlsx", run)
+    for report in ("sales", "parts", "accounts"):  # the order they finished in
+        background.add_report(report)
+    info = background.close({"Dealer": "Demo"})
+    workbook.write(tmp_path / "at_once.xlsx", run, about={"Dealer": "Demo"})
+    late, once = openpyxl.load_workbook(tmp_path / "background.xlsx"), openpyxl.load_workbook(tmp_path / "at_once.xlsx")
+    assert late.sheetnames == once.sheetnames == ["about", "parts_activity", "accounts_accounts", "sales_reps", "alerts"]
+    for name in once.sheetnames:
+        assert [[c.value for c in row] for row in late[name].iter_rows()] == \
+               [[c.value for c in row] for row in once[name].iter_rows()]
+        assert late[name].auto_filter.ref == once[name].auto_filter.ref
+    assert late["parts_activity"].auto_filter.ref == "A1:B3"
+    assert info["sheets"] == {"parts_activity": 2, "accounts_accounts": 1, "sales_reps": 1, "alerts": 1}
+
+
+def test_a_background_workbook_that_fails_says_why(tmp_path):
+    """A grid the writer cannot read fails the spreadsheet with its reason (the run reports it), not silently."""
+    run = tmp_path / "run"
+    grid_csv(run, "parts", "activity", "date,net\n2024-03-01,1.500000\n")
+    (run / "tables" / "parts" / "broken.csv").mkdir()  # a folder where a CSV should be
+    background = workbook.InBackground(tmp_path / "book.xlsx", run)
+    background.add_report("parts")
+    with pytest.raises(IsADirectoryError):
+        background.close({})
+    assert not (tmp_path / "book.xlsx").exists()

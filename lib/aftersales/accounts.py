@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from .formulas import LABOUR_LINE, PARTS_LINE, ratio, tidy
+from .formulas import LABOUR_VALUES, PARTS_VALUES, ratio, tidy
 from .grids import Grid, Lines, in_period, query, relation
 from .labour import INVOICED as _INVOICED
 from .periods import Period
@@ -46,12 +46,13 @@ def sales_lines(parts: Lines, labour: Lines) -> duckdb.DuckDBPyRelation:
     date, date_edit), gross, net, profit. Un-invoiced labour lines are not sales.
     """
     def select(values: Mapping[str, str], kind: str, where: str = "") -> str:
+        # floating point: the report's sums are of doubles (an exact decimal per line costs a fifth more)
         measures = ", ".join(f"CAST(({values[m]}) AS DOUBLE) AS {m}" for m in ("gross", "net", "profit"))
         return (f"SELECT '{kind}' AS kind, account, document, doc_type, date_edit AS date, {measures} "
                 f"FROM lines {where}")
 
-    p = relation(parts).query("lines", select(PARTS_LINE, "parts"))
-    lab = relation(labour).query("lines", select(LABOUR_LINE, "labour", f"WHERE {_INVOICED}"))
+    p = relation(parts).query("lines", select(PARTS_VALUES, "parts"))
+    lab = relation(labour).query("lines", select(LABOUR_VALUES, "labour", f"WHERE {_INVOICED}"))
     try:
         return p.union(lab)
     except duckdb.InvalidInputException:  # a frame and a relation of another connection

@@ -21,8 +21,8 @@ def exact(expr: str) -> str:
     return f"CAST(({expr}) AS DECIMAL(38, 10))"
 
 
-#: Parts line values (SPEC §3 "Parts").
-PARTS_LINE: Mapping[str, str] = {
+#: Parts line values (SPEC §3 "Parts"), as floating-point SQL (`PARTS_LINE`: as exact decimals).
+PARTS_VALUES: Mapping[str, str] = {
     "gross": "quantity * retail_price",
     "discount": "discount",
     "net": "quantity * selling_price - discount",
@@ -30,7 +30,7 @@ PARTS_LINE: Mapping[str, str] = {
     "profit": "(quantity * selling_price - discount) - quantity * cost_price",
     "variance": "COALESCE(menu_normal_value, 0) - COALESCE(menu_fixed_value, 0)",
 }
-PARTS_LINE = {name: exact(expr) for name, expr in PARTS_LINE.items()}
+PARTS_LINE = {name: exact(expr) for name, expr in PARTS_VALUES.items()}
 
 _LABOUR_GROSS = "allowed_time * labour_rate * contribution / 100"
 _LABOUR_NET = f"({_LABOUR_GROSS}) - discount"
@@ -39,8 +39,9 @@ _LABOUR_COST = (
     " * cost_per_hour * (minutes_per_unit / 60) * (contribution / 100)"
 )
 
-#: Labour line values (SPEC §3 "Labour"). Variance has the opposite sign of parts.
-LABOUR_LINE: Mapping[str, str] = {
+#: Labour line values (SPEC §3 "Labour"), as floating-point SQL (`LABOUR_LINE`: as exact decimals).
+#: Variance has the opposite sign of parts.
+LABOUR_VALUES: Mapping[str, str] = {
     "gross": _LABOUR_GROSS,
     "discount": "discount",
     "net": _LABOUR_NET,
@@ -48,7 +49,7 @@ LABOUR_LINE: Mapping[str, str] = {
     "profit": f"({_LABOUR_NET}) - ({_LABOUR_COST})",
     "variance": "COALESCE(menu_fixed_value, 0) - COALESCE(menu_normal_value, 0)",
 }
-LABOUR_LINE = {name: exact(expr) for name, expr in LABOUR_LINE.items()}
+LABOUR_LINE = {name: exact(expr) for name, expr in LABOUR_VALUES.items()}
 
 #: Hours of a labour line's time units, credited by its contribution (SPEC §3 "Workshop").
 ALLOWED_HOURS = exact("allowed_time * minutes_per_unit / 60 * contribution / 100")

@@ -73,7 +73,7 @@ def _alerts(run: Path) -> list[dict]:
 
 
 def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, settings: dict,
-           parameters: dict, source_info: dict, seconds: float) -> None:
+           parameters: dict, source_info: dict, seconds: float, book=None) -> None:
     """Write index.html, the spreadsheet, alerts.csv and manifest.json into the run folder `run`
     (which becomes `out` once complete)."""
     from . import workbook
@@ -82,11 +82,10 @@ def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, set
     alerts = _alerts(run)
     report_rows = report_list(run, reports, statuses)
     book_name = workbook.file_name(period.start, period.end)
+    about = {"Dealer": settings["dealer_name"], "Period": f"{period.start} to {period.end}",
+             "As of": period.as_of.isoformat()}
     try:
-        book = workbook.write(run / book_name, run, about={
-            "Dealer": settings["dealer_name"], "Period": f"{period.start} to {period.end}",
-            "As of": period.as_of.isoformat(),
-        })
+        book = book.close(about) if book is not None else workbook.write(run / book_name, run, about=about)
     except Exception as exc:  # the pages are the product; a spreadsheet failure is reported, not fatal
         log.exception("the spreadsheet could not be written")
         (run / book_name).unlink(missing_ok=True)

@@ -172,9 +172,10 @@ def start_report_server():
 
 
 def execute(reports: Sequence[str], tmp: Path, parameters: dict, jobs: int, timeout: float,
-            progress: Callable[[str], None]) -> dict[str, dict]:
+            progress: Callable[[str], None], done: Callable[[str], None] = lambda _: None) -> dict[str, dict]:
     """Run each report in its own process, at most `jobs` at a time; a report past its
-    time limit is killed (its kernel exits with it) and reported as failed."""
+    time limit is killed (its kernel exits with it) and reported as failed. `done(report)`
+    is called as each one ends."""
     context = start_report_server()
     waiting = sorted(reports, key=lambda r: LONGEST_FIRST.index(r) if r in LONGEST_FIRST else len(LONGEST_FIRST))
     running: dict[str, tuple[multiprocessing.Process, float]] = {}
@@ -197,6 +198,7 @@ def execute(reports: Sequence[str], tmp: Path, parameters: dict, jobs: int, time
                     continue
                 del running[report]
                 statuses[report] = _status(tmp, report, proc.exitcode, elapsed, timeout)
+                done(report)
                 status = statuses[report]
                 word = "done" if status["status"] == "ok" else f"FAILED: {status['error']}"
                 progress(f"[{len(statuses)}/{len(reports)}] {report} {word} ({status.get('seconds', elapsed):.1f} s)")
@@ -284,13 +286,15 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
                 progress("reading the source once for every report")
                 notebook_parameters["source"] = snapshot(source, tables, snapshot_file)
             progress(f"running {', '.join(reports)} for {period.start} to {period.end} ({jobs} at a time)")
-            statuses = execute(reports, tmp, notebook_parameters, jobs,
-                               float(settings["run"]["timeout_seconds"]), progress)
+            from . import workbook
             from .pack import finish
 
+            book = workbook.InBackground(tmp / workbook.file_name(period.start, period.end), tmp)
+            statuses = execute(reports, tmp, notebook_parameters, jobs,
+                               float(settings["run"]["timeout_seconds"]), progress, done=book.add_report)
             finish(tmp, out, period=period, reports=reports, statuses=statuses, settings=settings,
                    parameters=dict(parameters, out_dir=str(tmp)), source_info=source_info,
-                   seconds=time.monotonic() - started)
+                   seconds=time.monotonic() - started, book=book)
             _swap(tmp, out)
         except BaseException:  # Ctrl-C or a crash: the previous pack stays, nothing half-written
             shutil.rmtree(tmp, ignore_errors=True)

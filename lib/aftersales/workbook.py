@@ -328,48 +328,121 @@ def grid_files(run: Path) -> list[tuple[str, str, Path]]:
 
 def write(path: Path, run: Path, *, about: Mapping[str, str] | None = None) -> dict:
     """Write the workbook of the run folder `run` to `path`; returns what the manifest records."""
-    started = time.monotonic()
-    money, hours, labels = _display()
-    taken: set[str] = {"about"}
-    sources = [(report, grid, p, sheet_name(report, grid, taken)) for report, grid, p in grid_files(run)]
-    alerts = run / "alerts.csv"
-    if alerts.exists():
-        taken.add("alerts")
-        sources.append(("", "alerts", alerts, "alerts"))
-    styles, strings = _Styles(), _Strings()
-    sheets: dict[str, dict] = {}
-    filters: list[tuple[int, str, str]] = []  # (sheet index, name, range) of each sheet's filter
+    book = Book(path, run)
+    for report in dict.fromkeys(report for report, _, _ in grid_files(run)):
+        book.add_report(report)
+    return book.close(about or {})
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=4) as book:
-        book.writestr("[Content_Types].xml", _content_types(len(sources) + 1))
-        book.writestr("_rels/.rels", f'{_XML}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
-                      f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        # The first sheet says what the workbook holds; it is written last, once the rows are known.
-        for number, (report, grid, csv_path, name) in enumerate(sources, start=2):
-            columns, cells, count, cut = _grid(csv_path, money, hours, labels, styles, strings)
-            last = f"{column_letter(len(columns) - 1)}{count + 1}" if columns else ""
-            if columns:
-                filters.append((number - 1, name, f"$A$1:${column_letter(len(columns) - 1)}${count + 1}"))
-            heads = [(col.header, styles.HEADER_LEFT if col.kind in ("text", "date", "month") else styles.HEADER_RIGHT)
-                     for col in columns]
-            header_row = _text_row(1, heads, strings) if columns else ""
-            start = (f'<dimension ref="A1{":" + last if last else ""}"/><sheetViews><sheetView workbookViewId="0">'
-                     '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-                     '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-                     f'<sheetFormatPr defaultRowHeight="15"/>{_cols([c.width for c in columns])}'
-                     f"<sheetData>{header_row}")
-            end = "</sheetData>" + (f'<autoFilter ref="A1:{last}"/>' if columns else "")
-            _write_sheet(book, number, start, _rows(cells, count), end, large=count * len(columns) > 5_000_000)
-            sheets[name] = {"file": str(csv_path.relative_to(run)), "rows": count, "cut": cut}
 
-        _write_about(book, about or {}, sheets, styles, strings)
-        book.writestr("xl/workbook.xml", _workbook_xml(["about", *sheets], filters))
-        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sources) + 1))
-        book.writestr("xl/styles.xml", styles.xml())
-        book.writestr("xl/sharedStrings.xml", strings.xml())
-    return {"file": path.name, "bytes": path.stat().st_size, "seconds": round(time.monotonic() - started, 3),
-            "sheets": {name: s["rows"] for name, s in sheets.items()}}
+class Book:
+    """A run's workbook, written a report at a time in any order (`add_report`), then closed
+    with its first sheet, alerts and index parts; its sheets are listed in pack order."""
+
+    def __init__(self, path: Path, run: Path):
+        self.path, self.run = path, run
+        self.money, self.hours, self.labels = _display()
+        self.styles, self.strings = _Styles(), _Strings()
+        #: per sheet written: (order key, file number, the run's file, rows, cut, columns)
+        self.sheets: list[tuple[tuple, int, str, int, bool, int]] = []
+        self.seconds = 0.0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=4)
+
+    def add_report(self, report: str) -> None:
+        """Write the sheets of every grid CSV the report left in the run folder."""
+        order = {r: i for i, r in enumerate(REPORTS)}
+        for name, grid, csv_path in grid_files(self.run):
+            if name == report:
+                self._add((order.get(report, len(order)), report, grid), csv_path)
+
+    def _add(self, key: tuple, csv_path: Path) -> None:
+        started = time.monotonic()
+        number = len(self.sheets) + 2  # sheet1 is the first sheet, written on close
+        columns, cells, count, cut = _grid(csv_path, self.money, self.hours, self.labels, self.styles, self.strings)
+        last = f"{column_letter(len(columns) - 1)}{count + 1}" if columns else ""
+        heads = [(col.header, self.styles.HEADER_LEFT if col.kind in ("text", "date", "month")
+                  else self.styles.HEADER_RIGHT) for col in columns]
+        header_row = _text_row(1, heads, self.strings) if columns else ""
+        start = (f'<dimension ref="A1{":" + last if last else ""}"/><sheetViews><sheetView workbookViewId="0">'
+                 '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                 '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+                 f'<sheetFormatPr defaultRowHeight="15"/>{_cols([c.width for c in columns])}'
+                 f"<sheetData>{header_row}")
+        end = "</sheetData>" + (f'<autoFilter ref="A1:{last}"/>' if columns else "")
+        _write_sheet(self.zip, number, start, _rows(cells, count), end, large=count * len(columns) > 5_000_000)
+        self.sheets.append((key, number, str(csv_path.relative_to(self.run)), count, cut, len(columns)))
+        self.seconds += time.monotonic() - started
+
+    def close(self, about: Mapping[str, str]) -> dict:
+        """Add the alerts sheet and the first sheet (what the workbook holds), name the sheets in
+        pack order and finish the file; returns what the manifest records."""
+        started = time.monotonic()
+        alerts = self.run / "alerts.csv"
+        if alerts.exists():
+            self._add((len(REPORTS) + 1, "", "alerts"), alerts)
+        taken: set[str] = {"about"}
+        listed = []  # (name, file number, run's file, rows, cut, columns) in pack order
+        for key, number, file, rows, cut, width in sorted(self.sheets):
+            name = "alerts" if key[2] == "alerts" and not key[1] else sheet_name(key[1], key[2], taken)
+            taken.add(name.lower())
+            listed.append((name, number, file, rows, cut, width))
+        summary = {name: {"file": file, "rows": rows, "cut": cut} for name, _, file, rows, cut, _ in listed}
+        _write_about(self.zip, about, summary, self.styles, self.strings)
+        self.zip.writestr("[Content_Types].xml", _content_types(len(self.sheets) + 1))
+        self.zip.writestr("_rels/.rels", f'{_XML}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+                          f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        order = [("about", 1), *((name, number) for name, number, *_ in listed)]
+        filters = [(i, name, f"$A$1:${column_letter(width - 1)}${rows + 1}")
+                   for i, (name, _, _, rows, _, width) in enumerate(listed, start=1) if width]
+        self.zip.writestr("xl/workbook.xml", _workbook_xml(order, filters))
+        self.zip.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(self.sheets) + 1))
+        self.zip.writestr("xl/styles.xml", self.styles.xml())
+        self.zip.writestr("xl/sharedStrings.xml", self.strings.xml())
+        self.zip.close()
+        self.seconds += time.monotonic() - started
+        return {"file": self.path.name, "bytes": self.path.stat().st_size, "seconds": round(self.seconds, 3),
+                "sheets": {name: s["rows"] for name, s in summary.items()}}
+
+    def discard(self) -> None:
+        self.zip.close()
+        self.path.unlink(missing_ok=True)
+
+
+class InBackground:
+    """A run's workbook written in a thread while the run goes on: each report's sheets as soon
+    as the report finishes (`add_report`), so that little is left to do when the last one ends."""
+
+    def __init__(self, path: Path, run: Path):
+        import queue
+        import threading
+
+        self.path, self.run = path, run
+        self.book: Book | None = None
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._work, name="aftersales-workbook", daemon=True)
+        self.thread.start()
+
+    def add_report(self, report: str) -> None:
+        self.queue.put(report)
+
+    def _work(self) -> None:
+        try:
+            self.book = Book(self.path, self.run)
+            while (report := self.queue.get()) is not None:
+                self.book.add_report(report)
+        except BaseException as exc:  # reported by close()
+            self.error = exc
+
+    def close(self, about: Mapping[str, str]) -> dict:
+        """Wait for the sheets of the reports added, then finish the file (raises what went wrong)."""
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            if self.book is not None:
+                self.book.discard()
+            raise self.error
+        return self.book.close(about)
 
 
 def _grid(csv_path: Path, money: set[str], hours: set[str], labels: dict[str, str], styles: _Styles,
@@ -459,13 +532,14 @@ def _content_types(sheets: int) -> str:
             f'{"".join(parts)}</Types>')
 
 
-def _workbook_xml(names: list[str], filters: list[tuple[int, str, str]]) -> str:
-    sheets = "".join(f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
-                     for i, name in enumerate(names, start=1))
+def _workbook_xml(sheets: list[tuple[str, int]], filters: list[tuple[int, str, str]]) -> str:
+    """The workbook part: its sheets [(name, file number)] in tab order, and each sheet's filter range."""
+    listed = "".join(f'<sheet name={quoteattr(name)} sheetId="{number}" r:id="rId{number}"/>'
+                     for name, number in sheets)
     defined = "".join(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
                       f"{escape(_quoted(name))}!{ref}</definedName>" for i, name, ref in filters)
     return (f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView activeTab="0"/></bookViews>'
-            f'<sheets>{sheets}</sheets>{f"<definedNames>{defined}</definedNames>" if defined else ""}</workbook>')
+            f'<sheets>{listed}</sheets>{f"<definedNames>{defined}</definedNames>" if defined else ""}</workbook>')
 
 
 def _quoted(name: str) -> str:
