@@ -143,8 +143,9 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     if note:
         msg[NOTE_HEADER] = note
 
+    records = alerts.to_dict("records")
     lines = [greeting, "", intro, f"Period: {period_text}", ""]
-    for a in alerts.to_dict("records"):
+    for a in records:
         lines.append(f"- {RULE_TITLES.get(a['rule'], a['rule'])}: {_text(a['account'])} {_text(a['name'])} — "
                      f"figure {_figure(a['rule'], a['value'])} (threshold {_threshold(a['rule'], a['threshold'])}). "
                      f"{_text(a['message'])}")
@@ -157,7 +158,7 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
         "<tr>" + "".join(f"<td style=\"padding:2px 8px\">{html.escape(c)}</td>" for c in (
             RULE_TITLES.get(a["rule"], a["rule"]), _text(a["account"]), _text(a["name"]),
             _figure(a["rule"], a["value"]), _threshold(a["rule"], a["threshold"]), _text(a["message"]))) + "</tr>"
-        for a in alerts.to_dict("records"))
+        for a in records)
     head = "".join(f"<th style=\"text-align:left;padding:2px 8px\">{h}</th>"
                    for h in ("Alert", "Account", "Name", "Figure", "Threshold", "Detail"))
     link_html = f'<p><a href="{html.escape(link)}">Open the Accounts report</a></p>' if link else ""
@@ -217,9 +218,11 @@ def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
     out: dict[str, EmailMessage] = {}
     if alerts.empty:
         return out
-    owners = [o if isinstance(o, str) and o != "" else None for o in alerts["owner"]]
-    for owner in sorted({o for o in owners if o is not None}) + ([None] if None in owners else []):
-        mine = alerts[[o == owner for o in owners]]
+    rows: dict[str | None, list[int]] = {}  # each owner's alerts, by position
+    for i, o in enumerate(alerts["owner"]):
+        rows.setdefault(o if isinstance(o, str) and o != "" else None, []).append(i)
+    for owner in sorted(o for o in rows if o is not None) + ([None] if None in rows else []):
+        mine = alerts.iloc[rows[owner]]
         name = NO_OWNER_FILE if owner is None else safe_name(owner) + ".eml"
         name = _unique(name, out)
         out[name] = owner_message(owner, mine.reset_index(drop=True), settings=settings,
