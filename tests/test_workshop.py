@@ -176,6 +176,18 @@ def test_clock_history(source):
     assert idle["description"] == "TRN" and idle["line"] == "" and math.isnan(idle["allowed"])
 
 
+def test_productivity_of_all_technicians_reads_only_the_period_and_matches_the_grid(source):
+    """The prior year's Pro% tile reads only the lines invoiced in its window, and is the grid's
+    total Pro% (hand-worked: 4 allowed over 23 attended hours), also with as_of inside the period."""
+    _, src = source
+    labour, clockings = src.table("labour_lines"), src.table("clockings")
+    assert workshop.productivity(labour, clockings, START, END, AS_OF) == pytest.approx(4 / 23 * 100)
+    for last in (END, dt.date(2024, 3, 9)):
+        grid = workshop.technicians(labour, clockings, START, last, last)
+        assert workshop.productivity(labour, clockings, START, last, last) == grid.total["pro_pct"].iloc[0]
+    assert math.isnan(workshop.productivity(labour, None, START, END, AS_OF))  # no clockings: no attended hours
+
+
 def test_as_of_before_end_of_period(source):
     """With as_of inside the period, later invoices, lines and clockings do not count."""
     _, src = source

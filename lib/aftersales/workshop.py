@@ -172,6 +172,16 @@ def technicians(labour: Lines, clockings: Lines | None, start: dt.date, last: dt
     return _technicians(lines, clocked, technician_names(clockings, as_of))
 
 
+def productivity(labour: Lines, clockings: Lines | None, start: dt.date, last: dt.date, as_of: dt.date) -> float:
+    """Pro% of every technician together (the technicians grid's total), from the lines
+    invoiced in the period only: Allowed counts no other line, and Open and Close, which
+    need every line ever created, are not wanted here (the prior year's tile)."""
+    invoiced = relation(labour).filter(f"date_edit BETWEEN {sql_date(start)} AND {sql_date(last)}")
+    clocked = clocking_hours(clockings, start, last, as_of) if clockings is not None else None
+    total = _technicians(line_hours(invoiced, start, last, as_of), clocked, {}).total
+    return float(total["pro_pct"].iloc[0]) if total is not None and len(total) else float("nan")
+
+
 def _technicians(lines: pd.DataFrame, clocked: pd.DataFrame | None, names: dict[str, str]) -> Grid:
     """The technicians grid from the line hours and the clocking hours (None: no clockings table)."""
     if clocked is None:
@@ -447,9 +457,7 @@ def build(ctx) -> WorkshopReport:
     targets = {k: float(v) for k, v in ctx.params["workshop_targets"].items()}
     head = headline(grid.total, targets)
     prior = period.prior()
-    prior_total = technicians(labour, clockings, prior.start, prior.last, prior.as_of).total
-    head["pro_pct_prior"] = float(prior_total["pro_pct"].iloc[0]) if prior_total is not None and len(prior_total) \
-        else float("nan")
+    head["pro_pct_prior"] = productivity(labour, clockings, prior.start, prior.last, prior.as_of)
     notes = [UTIL_NOTE]
 
     quality = DataQuality()
