@@ -152,7 +152,7 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     if link:
         lines += ["", f"The Accounts report: {link}"]
     lines += ["", f"— {dealer} aftersales workbook"]
-    msg.set_content("\n".join(lines) + "\n")
+    msg.set_content("\n".join(lines) + "\n", cte="base64")
 
     rows = "".join(
         "<tr>" + "".join(f"<td style=\"padding:2px 8px\">{html.escape(c)}</td>" for c in (
@@ -167,7 +167,7 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
         f"<p>{html.escape(intro)}<br>Period: {html.escape(period_text)}</p>"
         f"<table style=\"border-collapse:collapse\"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
         f"{link_html}<p style=\"color:#666\">— {html.escape(dealer)} aftersales workbook</p></body></html>",
-        subtype="html",
+        subtype="html", cte="base64",
     )
     return msg
 
