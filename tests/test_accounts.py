@@ -175,6 +175,17 @@ def test_monthly_covers_twelve_months_ending_with_to(tmp_path, open_source):
     assert list(chart.columns) == ["month", "A1"] and list(chart["A1"]) == [10, 0, 50]
 
 
+def test_the_top_accounts_chart_ranks_by_twelve_month_sales_then_code():
+    """The chart's accounts: the highest twelve-month sales first; equal sales by account code."""
+    import pandas as pd
+
+    rows = pd.DataFrame({"account": ["C3", "B2", "A1", "B2", "D4"], "month": ["2024-01", "2024-01", "2024-02",
+                         "2024-02", "2024-02"], "sales": [5.0, 2.0, 5.0, 3.0, 1.0]})
+    chart = accounts.top_monthly(rows, ["2024-01", "2024-02"], 3)
+    assert list(chart.columns) == ["month", "A1", "B2", "C3"]
+    assert list(chart["B2"]) == [2.0, 3.0] and list(chart["A1"]) == [0.0, 5.0]
+
+
 def test_owners_sum_the_accounts_they_own(data):
     """Each owner's row sums the accounts it owns; accounts without an owner make the empty-owner row."""
     lines, info, reps = data

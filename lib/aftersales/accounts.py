@@ -302,8 +302,9 @@ def top_monthly(monthly_rows: pd.DataFrame, months: list[str], top: int) -> pd.D
     """Monthly sales of the `top` accounts by twelve-month sales: a month column, one column per account."""
     if monthly_rows.empty:
         return pd.DataFrame({"month": months})
-    totals = monthly_rows.groupby("account", sort=True)["sales"].sum()
-    ranked = sorted(totals.index, key=lambda a: (-totals[a], a))[:top]
+    totals = monthly_rows.groupby("account", sort=True, as_index=False)["sales"].sum()
+    ranked = list(totals.sort_values(["sales", "account"], ascending=[False, True], kind="stable")
+                  .head(top)["account"])
     wide = (monthly_rows[monthly_rows["account"].isin(ranked)]
             .pivot(index="month", columns="account", values="sales")
             .reindex(index=months, columns=ranked).fillna(0.0))
