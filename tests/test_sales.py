@@ -361,9 +361,93 @@ def test_period_and_lifetime_sales(tmp_path, open_source):
     assert read == lines + invoiced[0][0]
 
 
-def test_crm_tables_are_copied_by_duckdb_and_removed_on_close(tmp_path, open_source):
-    """The CRM tables are joined in a private connection from copies DuckDB writes itself (no rows through
-    Python), with the contract's columns; the copies are removed when the data is closed."""
+def _native(tmp_path, csv_src, kind: str) -> Path:
+    """The tables of a CSV source written with their contract types: a folder of Parquet files or a
+    DuckDB file."""
+    import duckdb
+
+    folder = tmp_path / "parquet"
+    folder.mkdir(parents=True)
+    for name in csv_src.tables:
+        csv_src.table(name).write_parquet(str(folder / f"{name}.parquet"))
+    if kind == "parquet":
+        return folder
+    path = tmp_path / "dealer.duckdb"
+    with duckdb.connect(str(path)) as out:
+        for name in csv_src.tables:
+            out.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{folder / (name + '.parquet')}')")
+    return path
+
+
+def _figures(data: CrmData) -> dict:
+    """Every grid and data-quality list the report computes from `data`."""
+    grids = {"reps": sales.reps(data, START, END, END), "funnel": crm.funnel(data, END),
+             "models": crm.models(data, END), "issues": crm.issues(data, START, END),
+             **{name: crm.dimension(data, name, START, END) for name in crm.DIMENSIONS}}
+    dq = sales.quality(data, START, END, AS_OF)
+    return {**{name: (g.rows, g.total, g.notes) for name, g in grids.items()},
+            "quality": (dq.checks, dq.details), "targets": sales.prorated_targets(data, START, END)}
+
+
+def _same_figures(one: dict, other: dict) -> None:
+    import pandas as pd
+
+    assert one.keys() == other.keys()
+    for name in one:
+        if name == "quality":
+            assert one[name][0] == other[name][0] and one[name][1].keys() == other[name][1].keys()
+            for check_name, detail in one[name][1].items():
+                pd.testing.assert_frame_equal(detail, other[name][1][check_name], check_exact=True)
+        elif name == "targets":
+            pd.testing.assert_frame_equal(one[name], other[name], check_exact=True)
+        else:
+            rows, total, notes = one[name]
+            pd.testing.assert_frame_equal(rows, other[name][0], check_exact=True)
+            pd.testing.assert_frame_equal(total, other[name][1], check_exact=True)
+            assert notes == other[name][2]
+
+
+def _source_views(src) -> list:
+    return src.execute("SELECT database_name, schema_name, view_name, temporary FROM duckdb_views() "
+                       "WHERE NOT internal ORDER BY ALL").fetchall()
+
+
+@pytest.mark.parametrize("kind", ["parquet", "duckdb"])
+def test_crm_tables_of_a_parquet_or_duckdb_source_are_read_in_place(tmp_path, open_source, kind):
+    """A folder of Parquet files or a DuckDB file: the CRM tables are joined in a cursor of the source's own
+    connection, reading its views in place (nothing copied), with the contract's columns; the figures are
+    those of the same rows copied from CSV; the private views live in that cursor only (the source's
+    connection never sees them) and go when the data is closed, the source staying open."""
+    import duckdb
+
+    csv_src = open_source(make_source(tmp_path / "csv", accounts=ACCOUNTS, parts_lines=PARTS, labour_lines=LABOUR,
+                                      **CRM))
+    src = open_source(_native(tmp_path, csv_src, kind))
+    before = _source_views(src)
+    copied, in_place = crm_data(csv_src), crm_data(src)
+    assert copied._folder is not None and in_place._folder is None
+    assert in_place.count("SELECT * FROM activities") == len(ACTIVITIES)
+    assert list(in_place.sql("SELECT * FROM leads LIMIT 0").columns) == crm.TABLES["leads"].names
+    private = {v for (v,) in in_place.con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()}
+    assert private == {"accounts", *crm.CRM_TABLES, "period_sales", "lifetime_sales", "period_sales__frame",
+                       "lifetime_sales__frame"}
+    _same_figures(_figures(in_place), _figures(copied))
+    assert _source_views(src) == before
+    in_place.close()
+    copied.close()
+    with pytest.raises(duckdb.Error):
+        in_place.sql("SELECT * FROM accounts")
+    assert _source_views(src) == before
+    assert src.table("activities").count("*").fetchall() == [(len(ACTIVITIES),)]
+
+
+def test_crm_tables_are_copied_when_they_cannot_be_read_in_place(tmp_path, open_source):
+    """A view over a CSV file (parsed again by every query) and a filtered relation (the explorer's filters)
+    are copied by DuckDB itself into Parquet files (no rows through Python), with the contract's columns; a
+    frame is read as it is; the copies are removed when the data is closed."""
+    import pandas as pd
+
     src = open_source(make_source(tmp_path, accounts=ACCOUNTS, parts_lines=PARTS, labour_lines=LABOUR, **CRM))
     data = crm_data(src)
     folder = data._folder.name
@@ -371,6 +455,19 @@ def test_crm_tables_are_copied_by_duckdb_and_removed_on_close(tmp_path, open_sou
         f"{name}.parquet" for name in ("accounts", *crm.CRM_TABLES))
     assert data.count("SELECT * FROM activities") == len(ACTIVITIES)
     assert list(data.sql("SELECT * FROM leads LIMIT 0").columns) == crm.TABLES["leads"].names
+    data.close()
+    assert not Path(folder).exists()
+
+    native = open_source(_native(tmp_path / "native", src, "parquet"))
+    tables = {name: native.table(name) for name in ("accounts", *crm.CRM_TABLES)}
+    tables["leads"] = tables["leads"].filter("rep = 'R1'")
+    tables["activities"] = src.table("activities").df()
+    data = CrmData(tables, pd.DataFrame({"account": ["A1"], "sales": [1.0], "margin": [1.0], "gross": [1.0]}),
+                   pd.DataFrame({"account": ["A1"], "sales": [1.0]}))
+    folder = data._folder.name
+    assert sorted(p.name for p in Path(folder).iterdir()) == ["leads.parquet"]
+    assert data.count("SELECT * FROM leads") == 3
+    assert data.count("SELECT * FROM activities WHERE account IS NULL") == 2
     data.close()
     assert not Path(folder).exists()
 

@@ -2,8 +2,9 @@
 sales per account, and the territory, segment, channel, funnel and customer-issue grids.
 
 Parts and labour lines are summed per account where they live (one query each, with the
-shared line formulas); the small CRM tables are then joined with those sums in a private
-DuckDB connection (`CrmData`). Every CRM table is optional: an absent one is an empty
+shared line formulas); the CRM tables are then joined with those sums in a DuckDB connection
+of their own (`CrmData`: a cursor of the source's connection, reading its views in place, when
+the source allows it). Every CRM table is optional: an absent one is an empty
 table of the contract's columns, and the grids show its figures empty.
 """
 
@@ -89,12 +90,25 @@ def period_and_lifetime_sales(parts: Lines | None, labour: Lines | None, start: 
 
 @dataclass
 class CrmData:
-    """The tables of the Sales report in one private DuckDB connection, for joining.
+    """The tables of the Sales report in one DuckDB connection of their own, for joining.
 
     `tables` maps a contract table name to its relation or frame (None when the source
-    lacks it); `period_sales` and `lifetime_sales` are `account_sales` frames. A relation
-    is copied by DuckDB itself into a Parquet file of a private folder (removed on `close`),
-    never through Python objects: a million activities cost a few megabytes, not a gigabyte.
+    lacks it); `period_sales` and `lifetime_sales` are `account_sales` frames. Each is a
+    temporary view of the contract's columns and types, named like the table, in `con`:
+
+    - when a table is the whole typed view of a source's DuckDB connection (`Source.table` of
+      a folder or a DuckDB file), `con` is a cursor of that connection (the same database,
+      its own temporary objects) and the view reads the source's view in place: nothing is
+      copied, and DuckDB reads only the columns and rows each query needs;
+    - a view over a CSV file (parsed again by every query), a filtered relation (the
+      explorer's filters, whose conditions name the source's tables) or a relation of another
+      connection (a database source's rows) is copied by DuckDB itself into a Parquet file
+      of a private folder (removed on `close`), never through Python objects: a million
+      activities cost a few megabytes, not a gigabyte;
+    - a frame is registered as it is.
+
+    Without a source view, `con` is a private in-memory connection. `close` drops it all;
+    the source's connection never sees these objects.
     """
 
     tables: dict[str, Lines | None]
@@ -102,17 +116,22 @@ class CrmData:
     lifetime_sales: pd.DataFrame
     con: duckdb.DuckDBPyConnection = field(init=False, repr=False)
     _folder: tempfile.TemporaryDirectory | None = field(init=False, repr=False, default=None)
+    #: The source connection `con` is a cursor of (None: `con` is a private connection).
+    _home: duckdb.DuckDBPyConnection | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
-        self.con = duckdb.connect(":memory:")
-        for name in ("accounts", *CRM_TABLES):
+        names = ("accounts", *CRM_TABLES)
+        homes = [_view_connection(name, self.tables.get(name)) for name in names]
+        self._home = next((home for home in homes if home is not None), None)
+        self.con = self._home.cursor() if self._home is not None else duckdb.connect(":memory:")
+        for name in names:
             self._bind(name, self.tables.get(name))
         for name in ("period_sales", "lifetime_sales"):
             frame = getattr(self, name)
             self.con.register(f"{name}__frame", frame)
             cols = ["CAST(account AS VARCHAR) AS account"]
             cols += [f"CAST({c} AS DOUBLE) AS {c}" for c in SALES_SUMS if c in frame]
-            self.con.execute(f"CREATE VIEW {name} AS SELECT {', '.join(cols)} FROM {name}__frame")
+            self.con.execute(f"CREATE TEMP VIEW {name} AS SELECT {', '.join(cols)} FROM {name}__frame")
 
     def _bind(self, name: str, lines: Lines | None) -> None:
         """A view `name` of the contract's columns and types (empty when the table is absent)."""
@@ -120,18 +139,35 @@ class CrmData:
         casts = ", ".join(f'CAST("{c.name}" AS {SQL_TYPES[c.type]}) AS "{c.name}"' for c in table.columns)
         if lines is None:
             nulls = ", ".join(f'CAST(NULL AS {SQL_TYPES[c.type]}) AS "{c.name}"' for c in table.columns)
-            self.con.execute(f"CREATE VIEW {name} AS SELECT {nulls} WHERE FALSE")
+            self.con.execute(f"CREATE TEMP VIEW {name} AS SELECT {nulls} WHERE FALSE")
             return
         if isinstance(lines, pd.DataFrame):
             self.con.register(f"{name}__frame", lines)
             rows = f"{name}__frame"
         else:
-            if self._folder is None:
-                self._folder = tempfile.TemporaryDirectory(prefix="aftersales-crm-")
-            path = Path(self._folder.name) / f"{name}.parquet"
-            lines.write_parquet(str(path))
-            rows = "read_parquet('" + str(path).replace("'", "''") + "')"
-        self.con.execute(f"CREATE VIEW {name} AS SELECT {casts} FROM {rows}")
+            rows = self._in_place(name, lines) or self._copy(name, lines)
+        self.con.execute(f"CREATE TEMP VIEW {name} AS SELECT {casts} FROM {rows}")
+
+    def _in_place(self, name: str, lines: Lines) -> str | None:
+        """The qualified name of the source's view `lines` reads, when `con` can read it in place:
+        `lines` is the whole view `name` of the connection `con` is a cursor of, over no CSV file."""
+        if self._home is None or _view_connection(name, lines) is not self._home:
+            return None
+        found = self.con.execute(
+            "SELECT database_name, schema_name, sql FROM duckdb_views() WHERE view_name = ? AND NOT temporary "
+            "AND database_name = current_database() AND schema_name = current_schema()", [name]).fetchall()
+        if len(found) != 1 or "read_csv" in (found[0][2] or "").lower():
+            return None
+        database, schema, _ = found[0]
+        return ".".join('"' + part.replace('"', '""') + '"' for part in (database, schema, name))
+
+    def _copy(self, name: str, lines: Lines) -> str:
+        """`lines` written to a Parquet file of the private folder by DuckDB, read back."""
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="aftersales-crm-")
+        path = Path(self._folder.name) / f"{name}.parquet"
+        lines.write_parquet(str(path))
+        return "read_parquet('" + str(path).replace("'", "''") + "')"
 
     def has(self, name: str) -> bool:
         return self.tables.get(name) is not None
@@ -151,10 +187,21 @@ class CrmData:
         return int(self.con.sql(f"SELECT COUNT(*) FROM ({text})").fetchall()[0][0])
 
     def close(self) -> None:
+        """Close `con` (a cursor: only its own temporary views and frames go) and remove the copies."""
         self.con.close()
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
+
+
+def _view_connection(name: str, lines: Lines | None) -> duckdb.DuckDBPyConnection | None:
+    """The connection of `lines` when it is the whole view `name` of a DuckDB connection (a source's
+    typed view), else None. DuckDB's relation keeps its connection in `_con` (there is no public
+    accessor): a relation without one is copied, as is a filtered one."""
+    if not isinstance(lines, duckdb.DuckDBPyRelation) or lines.type != "VIEW_RELATION" or lines.alias != name:
+        return None
+    con = getattr(lines, "_con", None)
+    return con if isinstance(con, duckdb.DuckDBPyConnection) else None
 
 
 # ---------------------------------------------------------------- shared SQL pieces
