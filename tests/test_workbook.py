@@ -106,6 +106,35 @@ def test_column_kinds():
     assert workbook.column_kind("line", pd.Series(["1", "2"])) == "count"
     assert workbook.column_kind("share", pd.Series(["0.25", "1"])) == "decimal"
     assert workbook.column_kind("in", pd.Series(["2024-03-01 08:00"])) == "text"
+    figures = [str(i) for i in range(5_000)]
+    assert workbook.column_kind("line", pd.Series(figures)) == "count"
+    assert workbook.column_kind("line", pd.Series([*figures, "-07"])) == "text"  # one code among figures
+    assert workbook.column_kind("month", pd.Series(["2024-03", "", "2024-13x"])) == "text"
+
+
+def test_figure_columns_are_as_wide_as_their_widest_figure_as_shown(tmp_path):
+    """A column's width fits its widest figure as shown: rounded, with separators and its sign."""
+    run = tmp_path / "run"
+    grid_csv(run, "parts", "activity", "date,net,profit\n2024-03-01,999999.999000,-999999.999000\n"
+             "2024-03-02,-5.500000,5.000000\n2024-03-03,,-0.001000\n")
+    workbook.write(tmp_path / "book.xlsx", run)
+    ws = openpyxl.load_workbook(tmp_path / "book.xlsx")["parts_activity"]
+    assert ws.column_dimensions["B"].width == len("1,000,000.00") + 2
+    assert ws.column_dimensions["C"].width == len("-1,000,000.00") + 2
+
+
+@pytest.mark.parametrize("columns", [5, 70])
+def test_rows_with_blanks_in_different_columns_keep_every_value_in_its_column(tmp_path, monkeypatch, columns):
+    """Rows whose blank cells differ (each pattern of blanks written at once) keep each value in its cell."""
+    monkeypatch.setattr(workbook, "BLOCK_ROWS", 9)
+    run = tmp_path / "run"
+    names = [f"c{j}" for j in range(columns)]
+    rows = [["" if (i * 7 + j * 3) % (j % 4 + 2) == 0 else f"{i}.{j}5" for j in range(columns)] for i in range(25)]
+    grid_csv(run, "parts", "wide", ",".join(names) + "\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    workbook.write(tmp_path / "book.xlsx", run)
+    ws = openpyxl.load_workbook(tmp_path / "book.xlsx")["parts_wide"]
+    got = [[c.value for c in row] for row in ws.iter_rows(min_row=2, max_col=columns)]
+    assert got == [[float(v) if v else None for v in r] for r in rows]
 
 
 def test_a_large_grid_is_written(tmp_path):
