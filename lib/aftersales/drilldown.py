@@ -14,6 +14,16 @@ from contextlib import contextmanager
 from typing import Any
 
 
+
+@contextmanager
+def holding(panel):
+    """Set a panel's controls without their observers acting (`panel._hold` while inside)."""
+    held, panel._hold = panel._hold, True
+    try:
+        yield
+    finally:
+        panel._hold = held
+
 class _Empty:
     """The choice of a grid row whose key is empty (shown as "(none)")."""
 
@@ -92,13 +102,8 @@ class DrillDown:
         if not self._hold:
             action(**options)
 
-    @contextmanager
     def _holding(self):
-        held, self._hold = self._hold, True
-        try:
-            yield
-        finally:
-            self._hold = held
+        return holding(self)
 
     def refresh(self, view, ctx, message: str = "") -> None:
         """After a redraw: the choices of the new view; a choice still there is listed again."""

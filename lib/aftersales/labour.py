@@ -42,7 +42,7 @@ GRIDS = {
 
 #: Columns shown beside a grid (HTML only; the CSV keeps the SPEC's columns).
 RATE_COLUMNS = ("hours_sold", "net_per_hour")
-#: How those columns are shown (see present.register).
+#: How those columns are shown (present.display reads it).
 DISPLAY = {"money": ("net_per_hour",), "hours": ("hours_sold",), "labels": {"net_per_hour": "Net per hour"}}
 
 
@@ -189,8 +189,6 @@ class LabourReport:
 
 def build(ctx) -> LabourReport:
     """Every grid of the Labour report for the context's period, saved as CSV when a run asks."""
-    from . import present
-    present.register(**DISPLAY)
     lines = ctx.lines("labour_lines")
     accounts = ctx.table("accounts")
     grids, rated = sales_grids(lines)

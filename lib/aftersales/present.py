@@ -7,6 +7,7 @@ figure. Text that comes from the data is escaped: it is shown, never interpreted
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import json
@@ -48,18 +49,36 @@ _TABLES_SHOWN = 0  # tables without a name shown in this kernel
 FIRST_PAGE_ROWS = 25
 
 
+@functools.cache
+def display() -> tuple[frozenset[str], frozenset[str], dict[str, str]]:
+    """Money and hours columns and header labels: the pack's own, and those each report module
+    names for its own columns (its `DISPLAY`)."""
+    from importlib import import_module
+
+    from .config import REPORTS
+
+    money, hours, labels = set(MONEY), set(HOURS), dict(LABELS)
+    for report in REPORTS:
+        extra = getattr(import_module(f"aftersales.{report}"), "DISPLAY", None) or {}
+        money |= set(extra.get("money", ()))
+        hours |= set(extra.get("hours", ()))
+        labels |= dict(extra.get("labels", {}))
+    return frozenset(money), frozenset(hours), labels
+
+
 def label(column: str) -> str:
-    return LABELS.get(column, column.replace("_", " ").capitalize())
+    return display()[2].get(column, column.replace("_", " ").capitalize())
 
 
 def _kind(column: str, series: pd.Series) -> str:
-    if column in MONEY:
+    money, hours, _ = display()
+    if column in money:
         return "money"
     if column == "clv_cost_ratio":
         return "factor"
     if "_pct" in column or column.endswith(PERCENT_SUFFIX):
         return "ratio"
-    if column in HOURS:
+    if column in hours:
         return "hours"
     if column in QUANTITY:
         return "quantity"
@@ -406,13 +425,6 @@ def line_chart(rows: pd.DataFrame, x: str, series: Sequence[str], title: str, *,
         ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
         fig.legend(loc="outside lower center", ncol=min(len(series), 5), fontsize="small")
         return image(fig, title)
-
-
-def register(*, money: Iterable[str] = (), hours: Iterable[str] = (), labels: Mapping[str, str] | None = None) -> None:
-    """Let a report name how its own extra columns are shown: as money, as hours, and their headers."""
-    MONEY.update(money)
-    HOURS.update(hours)
-    LABELS.update(labels or {})
 
 
 def scatter_chart(rows: pd.DataFrame, x: str, y: str, labels: str, title: str) -> HTML:

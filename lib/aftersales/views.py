@@ -149,7 +149,6 @@ def labour_view(ctx) -> View:
     """The Labour grids with hours sold and the effective rate beside them, and the tiles."""
     from . import labour
 
-    present.register(**labour.DISPLAY)
     lines = ctx.lines("labour_lines")
     makers = {"activity": labour.activity, "departments": labour.departments,
               "labour_types": labour.labour_types, "operators": labour.operators}
@@ -190,7 +189,6 @@ def workshop_view(ctx) -> View:
     """The technicians grid, its charts against the targets, and the tiles."""
     from . import workshop
 
-    present.register(**workshop.DISPLAY)
     p = ctx.period
     grid = workshop.technicians(ctx.table("labour_lines"), ctx.table("clockings"), p.start, p.last, p.as_of)
     targets = {k: float(v) for k, v in ctx.params["workshop_targets"].items()}

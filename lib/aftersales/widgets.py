@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .drilldown import choice, label, show
+from .drilldown import choice, holding, label, show
 
 #: The period buttons: the source screen's Today and month-to-date, and more.
 PRESETS = (("Today", "today"), ("MTD", "mtd"), ("YTD", "ytd"), ("Last month", "last-month"), ("Custom", "custom"))
@@ -130,14 +129,9 @@ class Explorer:
         """The drill-down's detail on screen (grids of lines, or a list of documents)."""
         return self.drill.detail
 
-    @contextmanager
     def _holding(self):
         """Set controls without their observers redrawing."""
-        held, self._hold = self._hold, True
-        try:
-            yield
-        finally:
-            self._hold = held
+        return holding(self)
 
     # ------------------------------------------------------------ controls
 

@@ -23,7 +23,6 @@ import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -91,19 +90,11 @@ class Column:
 
 
 def _display() -> tuple[set[str], set[str], dict[str, str]]:
-    """Money and hours columns and header labels, with those each report names for itself."""
+    """Money and hours columns and header labels, as the pages show them."""
     from . import present
 
-    money, hours, labels = set(present.MONEY), set(present.HOURS), dict(present.LABELS)
-    for report in REPORTS:
-        try:
-            extra = getattr(import_module(f"aftersales.{report}"), "DISPLAY", None) or {}
-        except ImportError:
-            continue
-        money |= set(extra.get("money", ()))
-        hours |= set(extra.get("hours", ()))
-        labels |= dict(extra.get("labels", {}))
-    return money, hours, labels
+    money, hours, labels = present.display()
+    return set(money), set(hours), dict(labels)
 
 
 def _all_match(values: np.ndarray, pattern: re.Pattern) -> bool:

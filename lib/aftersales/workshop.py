@@ -32,7 +32,7 @@ COLUMNS = ("name", *MEASURES, *RATIO_COLUMNS)
 HISTORY_COLUMNS = ("technician", "name", "in", "wip_no", "line", "description", "out", "reason",
                    "hours", "allowed", "taken")
 
-#: How the report's own columns are shown (see present.register).
+#: How the report's own columns are shown (present.display reads it).
 DISPLAY = {"hours": ("hours",), "labels": {"in": "In", "out": "Out", "line": "Line"}}
 
 _FILLED = "COALESCE({0}, '') <> ''"
@@ -443,8 +443,6 @@ def build(ctx) -> WorkshopReport:
     Every sum and count runs in SQL; the data-quality lists and the clock history bring at most
     `report.drilldown_rows` rows each (their counts are of every row).
     """
-    from . import present
-    present.register(**DISPLAY)
     period = ctx.period
     start, last, as_of = period.start, period.last, period.as_of
     limit = int(ctx.params["report"]["drilldown_rows"])
