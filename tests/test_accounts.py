@@ -186,6 +186,22 @@ def test_the_top_accounts_chart_ranks_by_twelve_month_sales_then_code():
     assert list(chart["B2"]) == [2.0, 3.0] and list(chart["A1"]) == [0.0, 5.0]
 
 
+def test_the_owners_chart_draws_the_owners_of_the_highest_sales():
+    """Up to 20 owners are all drawn; beyond, the 20 of the highest sales in the grid's order, and the
+    title says so (the grid lists every owner). No owner is drawn as "(none)"."""
+    import pandas as pd
+
+    few = pd.DataFrame({"owner": ["R2", None], "sales": [1.0, 2.0], "margin": [0.5, 1.0]})
+    rows, scope = accounts.charted_owners(few)
+    assert list(rows["owner"]) == ["R2", "(none)"] and scope == ""
+    many = pd.DataFrame({"owner": [f"R{i:02d}" for i in range(30)], "sales": [float(i % 4) for i in range(30)],
+                         "margin": [0.0] * 30})
+    rows, scope = accounts.charted_owners(many, top=5)
+    # sales 3 for R03, R07, R11, R15, R19, R23, R27: the first five codes, in the grid's order
+    assert list(rows["owner"]) == ["R03", "R07", "R11", "R15", "R19"]
+    assert scope == " (the 5 of the highest sales, of 30)"
+
+
 def test_owners_sum_the_accounts_they_own(data):
     """Each owner's row sums the accounts it owns; accounts without an owner make the empty-owner row."""
     lines, info, reps = data

@@ -421,6 +421,25 @@ class AccountsReport:
     top_chart: pd.DataFrame
     emails: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the owners the owners chart draws, and the words its title adds
+    owners_chart: pd.DataFrame | None = None
+    owners_scope: str = ""
+
+
+#: The most owners the owners chart draws (the owners grid holds every one).
+CHART_OWNERS = 20
+
+
+def charted_owners(rows: pd.DataFrame, top: int = CHART_OWNERS) -> tuple[pd.DataFrame, str]:
+    """The owners the chart draws (no owner shown as "(none)") and the words its title adds:
+    every owner when there are `top` or fewer, else the `top` of the highest sales (ties by
+    code), in the grid's order. Sixty bars are neither readable nor cheap to draw."""
+    rows = rows.fillna({"owner": "(none)"}).reset_index(drop=True)
+    if len(rows) <= top:
+        return rows, ""
+    ranked = rows.assign(_rank=-rows["sales"].round(6)).sort_values(["_rank", "owner"], kind="stable")
+    chosen = rows.loc[sorted(ranked.head(top).index)]
+    return chosen.reset_index(drop=True), f" (the {top} of the highest sales, of {len(rows):,})"
 
 
 def build(ctx) -> AccountsReport:
@@ -497,7 +516,8 @@ def build(ctx) -> AccountsReport:
         rows={"read": read, "used": int(counts) + invoiced, "set_aside": uninvoiced},
         quality=quality.checks,
     )
-    return AccountsReport(grids, head, alerts, quality, chart, emails, notes)
+    owners_chart, owners_scope = charted_owners(grids["owners"].rows)
+    return AccountsReport(grids, head, alerts, quality, chart, emails, notes, owners_chart, owners_scope)
 
 
 # ---------------------------------------------------------------- tiles

@@ -264,10 +264,16 @@ def accounts_view(ctx) -> View:
         _section("Growing and declining"), present.note("Growing accounts"), present.grid(g["growing"], legend=False),
         present.note("Declining accounts"), present.grid(g["declining"], legend=False),
         _section("Owners"), present.grid(g["owners"], legend=False),
-        present.bar_chart(g["owners"].rows.fillna({"owner": "(none)"}), "owner", ["sales", "margin"],
-                          "Sales and margin of each owner's accounts"),
+        present.bar_chart(*_owners_chart(g["owners"].rows)),
     ]
     return View(grids, panels, empty=g["accounts"].empty and g["ytd"].empty)
+
+
+def _owners_chart(rows):
+    from . import accounts
+
+    chosen, scope = accounts.charted_owners(rows)
+    return chosen, "owner", ["sales", "margin"], "Sales and margin of each owner's accounts" + scope
 
 
 def _kept(ctx, name: str, lines):
