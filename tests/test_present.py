@@ -43,7 +43,7 @@ def test_a_long_grid_with_top_shows_its_biggest_rows(monkeypatch):
     page = present.grid(Grid("accounts", rows, pd.DataFrame([{"sales": 21.0}]), ("account",)),
                         legend=False, top="sales").data
     assert "A3" in page and "A4" in page and "A1" not in page and "A2" not in page
-    assert "The 2 rows of the highest sales (of 4)" in page
+    assert "The 2 rows with the highest Sales (of 4)" in page
     assert "21.00" in page
 
 

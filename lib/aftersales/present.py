@@ -41,6 +41,8 @@ LABELS = {
     "wip_no": "WIP", "doc_type": "Type", "sales_prior": "Prior sales", "margin_prior": "Prior margin",
     "clv": "CLV", "clv_cost_ratio": "CLV / cost", "win_rate_pct": "Win rate %",
     "sales_attainment_pct": "Sales attainment %", "margin_attainment_pct": "Margin attainment %",
+    "sales_ytd": "Sales YTD", "sales_ytd_prior": "Prior sales YTD", "margin_ytd": "Margin YTD",
+    "margin_ytd_prior": "Prior margin YTD",
 }
 
 _ASSETS_SHOWN = False
@@ -231,7 +233,7 @@ def on_page(rows: pd.DataFrame, top: str | None = None) -> tuple[pd.DataFrame, s
         return rows, ""
     if top:
         shown = rows.sort_values(top, ascending=False, na_position="last", kind="stable").head(PAGE_ROWS)
-        which = f"The {PAGE_ROWS:,} rows of the highest {label(top).lower()} (of {len(rows):,}) are shown here"
+        which = f"The {PAGE_ROWS:,} rows with the highest {label(top)} (of {len(rows):,}) are shown here"
     else:
         shown = rows.head(PAGE_ROWS)
         which = f"The first {PAGE_ROWS:,} of {len(rows):,} rows are shown here"
