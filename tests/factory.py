@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from contextlib import contextmanager
 from pathlib import Path
 
 from aftersales.contract import TABLES
@@ -103,3 +104,20 @@ def check(record, **expected):
             assert record[name] == value, f"{name}: {record[name]} != {value}"
         else:
             assert record[name] == pytest.approx(value), f"{name}: {record[name]} != {value}"
+
+
+@contextmanager
+def small_lists(report: str, folder: Path, tmp_path: Path, rows: int, *, date_from: str, date_to: str,
+                as_of: str):
+    """A report's context over the source `folder` whose drill-down lists hold `rows` rows; its
+    source is closed on leaving."""
+    from aftersales import report as report_module
+
+    settings = tmp_path / "small_drilldown.yaml"
+    settings.write_text(f"report:\n  drilldown_rows: {rows}\n", encoding="utf-8")
+    ctx = report_module.start(report, source=str(folder), date_from=date_from, date_to=date_to, as_of=as_of,
+                              params_file=str(settings))
+    try:
+        yield ctx
+    finally:
+        ctx.source.close()

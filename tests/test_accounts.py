@@ -338,13 +338,13 @@ def test_one_pass_gives_every_grid_of_the_functions(data):
                                   accounts.unknown_accounts(lines, info, PERIOD))
 
 
-def test_window_sums_per_account_and_in_total(data):
-    """`window_sums` sums each window per account (a row per account with a line in either window) and in total."""
+def test_account_sums_per_window_per_account_and_in_total(data):
+    """`account_sums` sums each window per account (a row per account with a line in either window) and in total."""
     lines, _, _ = data
-    windows = {"now": PERIOD, "prior": PERIOD.prior()}
-    per_account = accounts.window_sums(lines, windows).set_index("account")
+    totals = accounts.account_sums(lines, PERIOD, months=False)
+    per_account = totals.having("now", "prior").set_index("account")
     assert list(per_account.index) == ["A1", "A2", "A3", "A4", "A5", "ZZ"]
     check(per_account.loc["A1"], sales_now=1000, sales_prior=800, margin_now=360, gross_now=1100)
     check(per_account.loc["A2"], sales_now=500, sales_prior=0)
-    total = accounts.window_sums(lines, windows, by=()).iloc[0]
+    total = totals.total.iloc[0]
     check(total, sales_now=TOTAL_SALES, sales_prior=TOTAL_PRIOR)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from factory import check, make_source, row
+from factory import check, make_source, row, small_lists
 
 from aftersales import labour
 from aftersales.grids import in_period
@@ -169,17 +169,10 @@ def test_sales_grids_and_rates_in_one_pass_are_each_grid(data):
 def test_build_lists_the_first_rows_and_counts_every_row(tmp_path):
     """With drill-down lists of 2 rows, documents and unknown-account lines hold their first 2 rows,
     and the notes and data quality count every one."""
-    from aftersales import report
-
     folder = make_source(tmp_path / "src", labour_lines=LINES, accounts=[dict(account="ZZ")])
-    settings = tmp_path / "small.yaml"
-    settings.write_text("report:\n  drilldown_rows: 2\n", encoding="utf-8")
-    ctx = report.start("labour", source=str(folder), date_from="2024-03-01", date_to="2024-03-15",
-                       as_of="2024-03-15", params_file=str(settings))
-    try:
+    with small_lists("labour", folder, tmp_path, 2, date_from="2024-03-01", date_to="2024-03-15",
+                     as_of="2024-03-15") as ctx:
         rep = labour.build(ctx)
-    finally:
-        ctx.source.close()
     assert list(rep.documents["document"]) == ["L1", "C1"] and rep.documents.attrs["rows"] == 4
     assert any("first 2 of 4 documents" in note for note in rep.notes)
     checks = {c["check"]: c["rows"] for c in rep.quality.checks}

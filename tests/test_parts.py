@@ -8,7 +8,7 @@ import math
 import pytest
 from aftersales import parts
 from aftersales.grids import in_period
-from factory import check, make_source, row
+from factory import check, make_source, row, small_lists
 
 START, END = dt.date(2024, 3, 1), dt.date(2024, 3, 15)
 AS_OF = END
@@ -157,13 +157,6 @@ def test_documents_drilldown(data):
 # ---------------------------------------------------------------- a large dealer's month
 
 
-def small_drilldown(tmp_path, rows: int) -> str:
-    """A settings file whose drill-down lists hold `rows` rows."""
-    path = tmp_path / "small_drilldown.yaml"
-    path.write_text(f"report:\n  drilldown_rows: {rows}\n", encoding="utf-8")
-    return str(path)
-
-
 def test_sales_grids_in_one_pass_are_the_four_grids(data):
     """The grids `build` makes in one pass are exactly Activity, Departments, Sales types and Operators."""
     import pandas as pd
@@ -181,15 +174,10 @@ def test_sales_grids_in_one_pass_are_the_four_grids(data):
 def test_build_lists_the_first_documents_and_counts_every_row(tmp_path):
     """With drill-down lists of 2 rows, the documents list and the unknown-account lines hold their first
     2 rows (by date), the notes and data quality count every one, and the grids still count all lines."""
-    from aftersales import report
-
     folder = make_source(tmp_path / "src", parts_lines=LINES, parts_movements=MOVEMENTS, accounts=[dict(account="ZZ")])
-    ctx = report.start("parts", source=str(folder), date_from="2024-03-01", date_to="2024-03-15",
-                       as_of="2024-03-15", params_file=small_drilldown(tmp_path, 2))
-    try:
+    with small_lists("parts", folder, tmp_path, 2, date_from="2024-03-01", date_to="2024-03-15",
+                     as_of="2024-03-15") as ctx:
         rep = parts.build(ctx)
-    finally:
-        ctx.source.close()
     assert list(rep.documents["document"]) == ["C1", "D1"] and rep.documents.attrs["rows"] == 4
     assert any("first 2 of 4 documents" in note for note in rep.notes)
     checks = {c["check"]: c["rows"] for c in rep.quality.checks}

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factory import check, make_source, row
+from factory import check, make_source, row, small_lists
 
 from aftersales import crm, sales
 from aftersales.crm import CrmData, account_sales
@@ -474,18 +474,11 @@ def test_crm_tables_are_copied_when_they_cannot_be_read_in_place(tmp_path, open_
 
 def test_build_lists_the_first_rows_and_counts_every_row(tmp_path):
     """With drill-down lists of 1 row, each data-quality list holds its first row; the checks count them all."""
-    from aftersales import report
-
     folder = make_source(tmp_path / "src", accounts=ACCOUNTS, parts_lines=PARTS, labour_lines=LABOUR, **CRM)
-    settings = tmp_path / "small.yaml"
-    settings.write_text("report:\n  drilldown_rows: 1\n", encoding="utf-8")
-    ctx = report.start("sales", source=str(folder), date_from=START.isoformat(), date_to=END.isoformat(),
-                       as_of=AS_OF.isoformat(), params_file=str(settings))
-    try:
+    with small_lists("sales", folder, tmp_path, 1, date_from=START.isoformat(), date_to=END.isoformat(),
+                     as_of=AS_OF.isoformat()) as ctx:
         rep = sales.build(ctx)
         full = {c["check"]: c["rows"] for c in sales.quality(crm_data(ctx.source), START, END, AS_OF).checks}
-    finally:
-        ctx.source.close()
     assert {c["check"]: c["rows"] for c in rep.quality.checks} == full
     no_account = rep.quality.details["activities in the period without an account"]
     assert full["activities in the period without an account"] == 2

@@ -9,7 +9,7 @@ import math
 
 import nbformat
 import pytest
-from factory import check, make_source, row
+from factory import check, make_source, row, small_lists
 
 from aftersales import workshop
 from aftersales.cli import main
@@ -255,17 +255,10 @@ def test_run_writes_labour_and_workshop(source, tmp_path):
 def test_build_lists_the_first_rows_and_counts_every_row(source, tmp_path):
     """With drill-down lists of 1 row, every data-quality list and the clock history hold their first row
     (by technician and time) while the checks, the notes and the grid count every row."""
-    from aftersales import report
-
     folder, src = source
-    settings = tmp_path / "small.yaml"
-    settings.write_text("report:\n  drilldown_rows: 1\n", encoding="utf-8")
-    ctx = report.start("workshop", source=str(folder), date_from="2024-03-01", date_to="2024-03-15",
-                       as_of="2024-03-20", params_file=str(settings))
-    try:
+    with small_lists("workshop", folder, tmp_path, 1, date_from="2024-03-01", date_to="2024-03-15",
+                     as_of="2024-03-20") as ctx:
         rep = workshop.build(ctx)
-    finally:
-        ctx.source.close()
     checks = {c["check"]: c["rows"] for c in rep.quality.checks}
     assert checks["open clockings (no clock-out by the end of as-of)"] == 3
     assert checks["clockings to jobs that have no labour line"] == 1

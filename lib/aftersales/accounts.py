@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from .formulas import LABOUR_VALUES, PARTS_VALUES, ratio, tidy
+from .formulas import ACCOUNT_SUMS, LABOUR_VALUES, PARTS_VALUES, ratio, tidy
 from .grids import Grid, Lines, in_period, query, relation
 from .labour import INVOICED as _INVOICED
 from .periods import Period
@@ -32,7 +32,7 @@ OWNER_COLUMNS = ("owner", "name", "accounts", "sales", "sales_prior", "growth_pc
 INFO_COLUMNS = ("account", "name", "owner", "territory", "segment", "email")
 
 #: What an account's figures sum, by the line value they come from.
-MEASURES = {"sales": "net", "margin": "profit", "gross": "gross"}
+MEASURES = ACCOUNT_SUMS
 
 
 
@@ -82,37 +82,11 @@ def _info_frame(accounts: Lines | pd.DataFrame | None) -> pd.DataFrame:
 # ---------------------------------------------------------------- sums
 
 
-def _window_columns(conds: Mapping[str, str]) -> list[str]:
-    """`n_<window>` (lines) and `<measure>_<window>` (sums) of each window's condition."""
-    cols = [f"COUNT(CASE WHEN {cond} THEN 1 END) AS n_{name}" for name, cond in conds.items()]
-    cols += [f"SUM(CASE WHEN {cond} THEN {src} END) AS {m}_{name}"
-             for name, cond in conds.items() for m, src in MEASURES.items()]
-    return cols
-
-
 def _filled(frame: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
     frame = frame.copy()
     for col in measures:
         frame[col] = frame[col].astype("float64").fillna(0.0)
     return tidy(frame, measures).reset_index(drop=True)
-
-
-def window_sums(lines: Lines, windows: Mapping[str, Period], by: tuple[str, ...] = ("account",)) -> pd.DataFrame:
-    """Sales, margin and gross per `by` in each named window (`sales_<window>` …), summed in SQL.
-
-    A window counts its start to its last day (the end, or as_of when earlier). One row per
-    key with a line in any window, sorted by the key; with `by=()` one row of totals.
-    """
-    conds = {name: in_period("date", p.start, p.last) for name, p in windows.items()}
-    cols = ", ".join(c for c in _window_columns(conds) if not c.startswith("COUNT"))
-    where = " OR ".join(f"({c})" for c in conds.values())
-    if by:
-        keys = ", ".join(by)
-        sql = f"SELECT {keys}, {cols} FROM lines WHERE {where} GROUP BY {keys} ORDER BY {keys} NULLS LAST"
-    else:
-        sql = f"SELECT {cols} FROM lines WHERE {where}"
-    measures = [f"{m}_{name}" for name in windows for m in MEASURES]
-    return _filled(query(lines, sql), measures)
 
 
 def report_windows(period: Period) -> dict[str, Period]:

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from .contract import SQL_TYPES, STAGES, TABLES
-from .formulas import LABOUR_LINE, PARTS_LINE, ratio, tidy
+from .formulas import ACCOUNT_SUMS, LABOUR_LINE, PARTS_LINE, ratio, tidy
 from .grids import Grid, Lines, query, relation, sql_date
 
 #: The CRM tables, every one optional (SPEC §2).
@@ -44,12 +44,11 @@ def account_sales(parts: Lines | None, labour: Lines | None, sums: tuple[str, ..
     Parts lines all count; labour lines only once invoiced. The caller filters the dates
     (the period for the grids, everything up to `to` for lifetime value).
     """
-    line = {"sales": "net", "margin": "profit", "gross": "gross"}
     frames = []
     for lines, values, where in ((parts, PARTS_LINE, "TRUE"), (labour, LABOUR_LINE, INVOICED)):
         if lines is None:
             continue
-        selected = ", ".join(f"SUM({values[line[c]]}) AS {c}" for c in sums)
+        selected = ", ".join(f"SUM({values[ACCOUNT_SUMS[c]]}) AS {c}" for c in sums)
         frame = query(lines, f"SELECT account, COUNT(*) AS line_count, {selected} FROM lines WHERE {where} "
                              "GROUP BY account")
         if counted is not None:

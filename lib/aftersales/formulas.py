@@ -12,6 +12,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+#: What an account's sales, margin and gross sum: the line value each comes from.
+ACCOUNT_SUMS = {"sales": "net", "margin": "profit", "gross": "gross"}
+
 #: The money columns of a sales grid, in the SPEC's order.
 SALES_MEASURES = ("gross", "discount", "net", "cost", "profit", "variance")
 

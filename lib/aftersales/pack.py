@@ -92,7 +92,7 @@ def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, set
         book = {"file": None, "error": f"{type(exc).__name__}: {exc}"}
     from . import present
 
-    present.PAGE_ROWS = int(settings.get("report", {}).get("page_rows", present.PAGE_ROWS))
+    present.use_settings(settings)
     page = landing_page(period=period, dealer=settings["dealer_name"], reports=report_rows, alerts=alerts,
                         summaries=summaries, thresholds=settings.get("alerts", {}), workbook=book)
     (run / "index.html").write_text(page, encoding="utf-8")

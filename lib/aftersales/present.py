@@ -227,6 +227,12 @@ def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True, 
 PAGE_ROWS = 1000
 
 
+def use_settings(settings: Mapping) -> None:
+    """Take the page settings of a run or notebook (`report.page_rows`)."""
+    global PAGE_ROWS
+    PAGE_ROWS = int(settings.get("report", {}).get("page_rows", PAGE_ROWS))
+
+
 def on_page(rows: pd.DataFrame, top: str | None = None) -> tuple[pd.DataFrame, str]:
     """The rows of a table a page carries, and the note saying so when they are not all."""
     if len(rows) <= PAGE_ROWS:

@@ -162,7 +162,7 @@ def start(
         source = str(demo_source.ensure(day))
     from . import present
 
-    present.PAGE_ROWS = int(settings["report"]["page_rows"])
+    present.use_settings(settings)
     ctx = Context(
         report=report,
         period=the_period,

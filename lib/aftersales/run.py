@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -158,7 +159,6 @@ LONGEST_FIRST = ("accounts", "workshop", "sales", "parts", "labour")
 def start_report_server():
     """The process server report processes are forked from; it starts now and imports and
     warms what reports use (aftersales.warm) while the run checks its source."""
-    import multiprocessing
     from multiprocessing import forkserver
 
     context = multiprocessing.get_context("forkserver")
