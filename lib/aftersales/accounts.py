@@ -8,6 +8,7 @@ the shared formulas of `formulas.py`); growth and GP% are then derived from thos
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -473,13 +474,15 @@ def build(ctx) -> AccountsReport:
 
     emails: list[str] = []
     if ctx.out_dir is not None:
-        for name in ("accounts", "monthly", "ytd", "monthly_totals", "owners"):
-            ctx.save(grids[name].rows, name)
-        write_csv(alert_rules.for_csv(alerts), ctx.out_dir / "alerts.csv")
-        declining = alert_rules.declining_accounts(alerts)
-        written = notify.write_run_emails(ctx.out_dir, alerts, declining, info, reps, ctx.params,
-                                          period_text=ctx.period_text)
-        emails = [str(p.relative_to(ctx.out_dir)) for p in written]
+        # thousands of drafts are thousands of files: the disk creates them while the tables are formatted
+        with ThreadPoolExecutor(1, thread_name_prefix="emails") as pool:
+            written = pool.submit(notify.write_run_emails, ctx.out_dir, alerts,
+                                  alert_rules.declining_accounts(alerts), info, reps, ctx.params,
+                                  period_text=ctx.period_text)
+            for name in ("accounts", "monthly", "ytd", "monthly_totals", "owners"):
+                ctx.save(grids[name].rows, name)
+            write_csv(alert_rules.for_csv(alerts), ctx.out_dir / "alerts.csv")
+            emails = [str(p.relative_to(ctx.out_dir)) for p in written.result()]
         if ctx.params["notify"]["send_on_run"]:
             notes.append(notify.send_on_run(ctx.out_dir, ctx.params))
     read = int(counts) + invoiced + uninvoiced

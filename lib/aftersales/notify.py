@@ -13,6 +13,7 @@ settings say so; the password comes from the environment variable the settings n
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import html
@@ -27,7 +28,6 @@ from dataclasses import dataclass, field
 from email import policy
 from email.charset import BASE64, Charset
 from email.errors import HeaderParseError
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -58,8 +58,11 @@ def _text(value) -> str:
     """A value from the data as one line of text (empty for empty values)."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    # every character str.splitlines() breaks at: a header cannot hold one
-    return re.sub(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+", " ", str(value)).strip()
+    return _BREAKS.sub(" ", str(value)).strip()
+
+
+#: Every character str.splitlines() breaks at (and tabs): a header cannot hold one.
+_BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
 def _figure(rule: str, value: float) -> str:
@@ -143,22 +146,22 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     if note:
         msg[NOTE_HEADER] = note
 
-    records = alerts.to_dict("records")
+    # each alert's cells once: alert, account, name, figure, threshold, detail
+    cells = [(RULE_TITLES.get(rule, rule), _text(account), _text(name), _figure(rule, value),
+              _threshold(rule, threshold), _text(message))
+             for rule, account, name, value, threshold, message in zip(
+                 alerts["rule"], alerts["account"], alerts["name"], alerts["value"], alerts["threshold"],
+                 alerts["message"])]
     lines = [greeting, "", intro, f"Period: {period_text}", ""]
-    for a in records:
-        lines.append(f"- {RULE_TITLES.get(a['rule'], a['rule'])}: {_text(a['account'])} {_text(a['name'])} — "
-                     f"figure {_figure(a['rule'], a['value'])} (threshold {_threshold(a['rule'], a['threshold'])}). "
-                     f"{_text(a['message'])}")
+    lines += [f"- {title}: {account} {name} — figure {figure} (threshold {threshold}). {message}"
+              for title, account, name, figure, threshold, message in cells]
     if link:
         lines += ["", f"The Accounts report: {link}"]
     lines += ["", f"— {dealer} aftersales workbook"]
     msg.set_content("\n".join(lines) + "\n", cte="base64")
 
-    rows = "".join(
-        "<tr>" + "".join(f"<td style=\"padding:2px 8px\">{html.escape(c)}</td>" for c in (
-            RULE_TITLES.get(a["rule"], a["rule"]), _text(a["account"]), _text(a["name"]),
-            _figure(a["rule"], a["value"]), _threshold(a["rule"], a["threshold"]), _text(a["message"]))) + "</tr>"
-        for a in records)
+    rows = "".join("<tr>" + "".join(f"<td style=\"padding:2px 8px\">{html.escape(c)}</td>" for c in row) + "</tr>"
+                   for row in cells)
     head = "".join(f"<th style=\"text-align:left;padding:2px 8px\">{h}</th>"
                    for h in ("Alert", "Account", "Name", "Figure", "Threshold", "Detail"))
     link_html = f'<p><a href="{html.escape(link)}">Open the Accounts report</a></p>' if link else ""
@@ -259,6 +262,13 @@ _LINE = 78
 #: UTF-8 header words in base64: the stock charset measures the Q length of every character to pick the shorter.
 _UTF8 = Charset("utf-8")
 _UTF8.header_encoding = BASE64
+#: An RFC 2047 encoded word of UTF-8 in base64 (`_WORD.format(data)`; its length without the data).
+_WORD = "=?utf-8?b?{}?="
+#: An address the header registry takes without parsing it (`local@domain`, each of dot-atoms).
+_DOT_ATOM_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                               r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+#: A word of header text with the spaces before it.
+_TOKEN = re.compile(r" *[^ ]+| +$")
 _PLAIN_TEXT = ('Content-Type: text/plain; charset="utf-8"\r\n'
                "Content-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n\r\n")
 
@@ -280,7 +290,15 @@ def _words(field: str, text: str) -> str:
     long), other text in RFC 2047 UTF-8 words (folded; a reader joins them again)."""
     if _plain(text):
         return _fold(field, text)
-    return Header(text, _UTF8, header_name=field).encode(linesep="\r\n")
+    data, words, start = text.encode("utf-8"), [], 0
+    room = _LINE - len(field) - 2  # the first line holds `field: ` too; the others a leading space
+    while start < len(data):
+        end = min(start + max(6, (room - len(_WORD.format(''))) // 4 * 3), len(data))  # 3 bytes: 4 base64 characters
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a word holds whole characters only
+            end -= 1
+        words.append(_WORD.format(base64.b64encode(data[start:end]).decode("ascii")))
+        start, room = end, _LINE - 1
+    return "\r\n ".join(words)
 
 
 @functools.lru_cache(maxsize=1024)  # a rep's From is the same in each of their drafts
@@ -289,7 +307,8 @@ def _mailbox(field: str, email: str, name: str) -> str:
     one RFC 2047 word where it is not plain ASCII (one: `read` puts a space between the words of a
     name split in several); the text of `email` alone where it is not one address (as `_address`)."""
     try:
-        Address(display_name=name, addr_spec=email)  # refuses what the header registry would not take
+        if not (_DOT_ATOM_ADDRESS.fullmatch(email) and "\r" not in name and "\n" not in name):
+            Address(display_name=name, addr_spec=email)  # refuses what the header registry would not take
         value = formataddr((name, email), _UTF8)  # UnicodeError (a ValueError): non-ASCII address
     except (ValueError, IndexError, TypeError, HeaderParseError):
         return _words(field, email)
@@ -305,19 +324,32 @@ def _plain(text: str) -> bool:
 
 def _fold(field: str, text: str) -> str:
     """ASCII `text` folded at its spaces where the line `field: text` would be longer than 78 characters."""
-    if len(field) + 2 + len(text) <= _LINE:
+    width = len(field) + 2
+    if width + len(text) <= _LINE:
         return text
-    return Header(text, header_name=field).encode(linesep="\r\n")
+    out = []
+    for token in _TOKEN.findall(text):  # a word with the spaces before it: a fold goes before them
+        if width + len(token) > _LINE and (out or not token.startswith(" ")):
+            out.append("\r\n" if token.startswith(" ") else "\r\n ")
+            width = 0
+        out.append(token)
+        width += len(token)
+    return "".join(out)
 
 
 def write(folder: Path, messages: Mapping[str, EmailMessage | bytes]) -> list[Path]:
     """Write each message (or its bytes) as `<folder>/<name>` (RFC 5322 bytes, CRLF line ends)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, msg in messages.items():
-        path = folder / name
-        path.write_bytes(msg if isinstance(msg, bytes) else msg.as_bytes(policy=policy.SMTP))
-        paths.append(path)
+    where = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # thousands of drafts: open each by name in it
+    try:
+        for name, msg in messages.items():
+            handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=where)
+            with open(handle, "wb") as out:
+                out.write(msg if isinstance(msg, bytes) else msg.as_bytes(policy=policy.SMTP))
+            paths.append(folder / name)
+    finally:
+        os.close(where)
     return paths
 
 
