@@ -51,12 +51,14 @@ def dataset(data: Path, scale: str) -> Path:
 def pack(source: Path, repeat: int) -> tuple[float, float, dict]:
     """Median wall seconds of a month's pack, the largest kernel peak (MB), and a manifest."""
     times, peaks, manifest = [], [], {}
-    for _ in range(repeat):
-        with tempfile.TemporaryDirectory() as tmp:
+    # every pack is kept until all are timed: deleting one run's thousands of files just before
+    # the next makes the disk slow to create that run's files, which would be timed
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(repeat):
             started = time.monotonic()
-            aftersales("run", "--source", str(source), *MONTH, "--out", f"{tmp}/pack")
+            aftersales("run", "--source", str(source), *MONTH, "--out", f"{tmp}/pack{n}")
             times.append(time.monotonic() - started)
-            manifest = json.loads(Path(f"{tmp}/pack/manifest.json").read_text(encoding="utf-8"))
+            manifest = json.loads(Path(f"{tmp}/pack{n}/manifest.json").read_text(encoding="utf-8"))
             peaks.append(max(r.get("kernel_peak_mb") or 0 for r in manifest["reports"].values()))
     return statistics.median(times), max(peaks), manifest
 
