@@ -95,6 +95,30 @@ def test_no_owner_and_rep_without_email_go_to_the_catch_all(tmp_path):
     assert "Carl NoMail (R3) has no email" in bodies(carl)[0]
 
 
+def test_owner_email_with_accented_names_reads_back_as_written(tmp_path):
+    """A rep and accounts with accented, long and quoted names: the email reads back exactly, in both parts."""
+    rep = "Zoë Ångström-Ødegård, Parts & Service"
+    alerts = ALERTS.iloc[[0, 1]].assign(owner_name=rep, name=LONG_ACCENTED)
+    alerts.loc[1, "name"] = 'Smith, Jones & "Sons" – Łódź'
+    notify.write_run_emails(tmp_path, alerts, alerts.iloc[:0], INFO, REPS, settings(), period_text=PERIOD_TEXT)
+    raw = (tmp_path / "emails" / "R1.eml").read_bytes()
+    assert raw.isascii() and b"\n" not in raw.replace(b"\r\n", b""), "ASCII with CRLF line ends only"
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert all(len(line) <= 78 for line in head if not line.lstrip().startswith(b"=?")), "headers folded"
+    msg = notify.read(tmp_path / "emails" / "R1.eml")
+    assert not msg.defects and not [k for k, v in msg.items() if v.defects]
+    assert msg["Subject"] == f"Demo Motors alerts for {rep}: 2 alerts, 01 Mar 2024 to 31 Mar 2024"
+    [to] = msg["To"].addresses
+    assert (to.display_name, to.addr_spec) == (rep, "rita@example.com")
+    assert msg[notify.OWNER_HEADER] == "R1"
+    assert msg.get_content_type() == "multipart/alternative"
+    plain, page = bodies(msg)
+    assert plain.startswith(f"Hello {rep},\n\nAlerts on the accounts you own:\nPeriod: {PERIOD_TEXT}\n\n")
+    assert f"- GP% drop: A1 {LONG_ACCENTED} — figure -7.5 pts (threshold 5 pts)." in plain
+    assert 'A1 Smith, Jones & "Sons" – Łódź — figure -25.0 %' in plain
+    assert "Smith, Jones &amp; &quot;Sons&quot; – Łódź" in page and LONG_ACCENTED.replace("&", "&amp;") in page
+
+
 def test_outreach_drafts_are_polite_and_hold_no_figures(tmp_path):
     """Each declining account gets a draft to the customer from its owner, naming it, with no internal figure."""
     run = write_run(tmp_path)

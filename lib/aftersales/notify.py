@@ -103,16 +103,10 @@ def final_run_dir(out_dir: Path) -> Path:
     return out_dir.parent / match.group(1) if match else out_dir
 
 
-def _address(email: str, name: str = "") -> str:
-    try:
-        return str(Address(display_name=_text(name), addr_spec=_text(email)))
-    except (ValueError, IndexError, TypeError):
-        return _text(email)
-
-
 def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
-                  link: str) -> EmailMessage:
-    """The email listing one owner's alerts (`owner` None: accounts without an owner)."""
+                  link: str) -> bytes:
+    """The email listing one owner's alerts (`owner` None: accounts without an owner), as RFC 5322
+    bytes (`_email_bytes`): a plain-text part and an HTML part."""
     from .alerts import RULE_TITLES
 
     conf = settings["notify"]
@@ -120,31 +114,29 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     first = alerts.iloc[0]
     rep_name = _text(first["owner_name"]) or _text(owner)
     email = _text(first["owner_email"])
-    msg = EmailMessage()
     note = ""
     if owner is None:
-        to, greeting = _text(conf["catch_all"]), "Hello,"
+        to, greeting = (_text(conf["catch_all"]), ""), "Hello,"
         intro = "These accounts have no owner in the accounts table, so their alerts come to you."
     elif email:
-        to, greeting, intro = _address(email, rep_name), f"Hello {rep_name},", "Alerts on the accounts you own:"
+        to, greeting, intro = (email, rep_name), f"Hello {rep_name},", "Alerts on the accounts you own:"
     else:
-        to, greeting = _text(conf["catch_all"]), "Hello,"
+        to, greeting = (_text(conf["catch_all"]), ""), "Hello,"
         note = f"rep {owner} has no email in sales_reps; addressed to the catch-all address"
         intro = (f"{rep_name} ({owner}) has no email in sales_reps, so the alerts on the accounts "
                  f"{owner} owns come to you.")
     count = len(alerts)
     who = rep_name if owner is not None else "accounts without an owner"
-    msg["Subject"] = _text(f"{dealer} alerts for {who}: {count} alert{'s' if count != 1 else ''}, "
-                           f"{period_text.split(' · ')[0]}")
-    msg["From"] = _address(conf["sender"], f"{dealer} reports")
-    if to:
-        msg["To"] = to
-    msg["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
-    msg["Message-ID"] = make_msgid(domain=_domain(conf["sender"]))
-    if owner is not None:
-        msg[OWNER_HEADER] = _text(owner)
-    if note:
-        msg[NOTE_HEADER] = note
+    headers = {
+        "Subject": _text(f"{dealer} alerts for {who}: {count} alert{'s' if count != 1 else ''}, "
+                         f"{period_text.split(' · ')[0]}"),
+        "From": (_text(conf["sender"]), f"{dealer} reports"),
+        "To": to if to[0] else None,
+        "Date": format_datetime(dt.datetime.now(dt.timezone.utc)),
+        "Message-ID": make_msgid(domain=_domain(conf["sender"])),
+        OWNER_HEADER: _text(owner) if owner is not None else None,
+        NOTE_HEADER: note,
+    }
 
     # each alert's cells once: alert, account, name, figure, threshold, detail
     cells = [(RULE_TITLES.get(rule, rule), _text(account), _text(name), _figure(rule, value),
@@ -158,21 +150,17 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     if link:
         lines += ["", f"The Accounts report: {link}"]
     lines += ["", f"— {dealer} aftersales workbook"]
-    msg.set_content("\n".join(lines) + "\n", cte="base64")
 
     rows = "".join("<tr>" + "".join(f"<td style=\"padding:2px 8px\">{html.escape(c)}</td>" for c in row) + "</tr>"
                    for row in cells)
     head = "".join(f"<th style=\"text-align:left;padding:2px 8px\">{h}</th>"
                    for h in ("Alert", "Account", "Name", "Figure", "Threshold", "Detail"))
     link_html = f'<p><a href="{html.escape(link)}">Open the Accounts report</a></p>' if link else ""
-    msg.add_alternative(
-        f"<html><body style=\"font-family:sans-serif\"><p>{html.escape(greeting)}</p>"
-        f"<p>{html.escape(intro)}<br>Period: {html.escape(period_text)}</p>"
-        f"<table style=\"border-collapse:collapse\"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-        f"{link_html}<p style=\"color:#666\">— {html.escape(dealer)} aftersales workbook</p></body></html>",
-        subtype="html", cte="base64",
-    )
-    return msg
+    page = (f"<html><body style=\"font-family:sans-serif\"><p>{html.escape(greeting)}</p>"
+            f"<p>{html.escape(intro)}<br>Period: {html.escape(period_text)}</p>"
+            f"<table style=\"border-collapse:collapse\"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+            f"{link_html}<p style=\"color:#666\">— {html.escape(dealer)} aftersales workbook</p></body></html>")
+    return _email_bytes(headers, "\n".join(lines) + "\n", page)
 
 
 #: The body of an outreach draft; only the customer's name, the signature and the dealer vary.
@@ -216,9 +204,9 @@ def outreach_message(account: Mapping, *, contact: str, settings: Mapping, date:
 
 
 def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
-                   link: str) -> dict[str, EmailMessage]:
+                   link: str) -> dict[str, bytes]:
     """One email per owner with alerts, keyed by its file name (`<owner>.eml`, or the no-owner file)."""
-    out: dict[str, EmailMessage] = {}
+    out: dict[str, bytes] = {}
     if alerts.empty:
         return out
     rows: dict[str | None, list[int]] = {}  # each owner's alerts, by position
@@ -269,20 +257,31 @@ _DOT_ATOM_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$
                                r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 #: A word of header text with the spaces before it.
 _TOKEN = re.compile(r" *[^ ]+| +$")
+#: The boundary of an email's parts: base64 lines never hold a "-", so never a boundary line.
+_BOUNDARY = "aftersales-part-boundary"
 _PLAIN_TEXT = ('Content-Type: text/plain; charset="utf-8"\r\n'
                "Content-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n\r\n")
 
 
-def _email_bytes(headers: Mapping[str, str | tuple[str, str] | None], text: str) -> bytes:
-    """A text/plain UTF-8 email as RFC 5322 bytes with CRLF line ends, without building an `EmailMessage`.
+def _email_bytes(headers: Mapping[str, str | tuple[str, str] | None], text: str, page: str | None = None) -> bytes:
+    """A UTF-8 email as RFC 5322 bytes with CRLF line ends, without building an `EmailMessage`
+    (which costs milliseconds each: a run writes thousands).
 
     A header's value is one line of text, or an (email, name) pair for an address header;
-    empty ones are left out. Headers are encoded by `email.header`/`email.utils`, the body by
-    `quopri` (quoted-printable), so that `read` gives back the same values.
+    empty ones are left out. Headers are RFC 2047 words where not plain ASCII (`_words`,
+    `_mailbox`). The body is `text` as text/plain in quoted-printable; with an HTML `page`, a
+    multipart/alternative of the two, each in base64. `read` gives back the same values.
     """
     head = "".join(f"{field}: {_mailbox(field, *value) if isinstance(value, tuple) else _words(field, value)}\r\n"
                    for field, value in headers.items() if value)
-    return (head + _PLAIN_TEXT).encode("ascii") + quopri.encodestring(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    if page is None:
+        return (head + _PLAIN_TEXT).encode("ascii") + quopri.encodestring(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    parts = "".join(f"--{_BOUNDARY}\r\nContent-Type: text/{kind}; charset=\"utf-8\"\r\n"
+                    f"Content-Transfer-Encoding: base64\r\n\r\n"
+                    + base64.encodebytes(body.encode("utf-8")).decode("ascii").replace("\n", "\r\n")
+                    for kind, body in (("plain", text), ("html", page)))
+    return (f"{head}MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{_BOUNDARY}\"\r\n\r\n"
+            f"{parts}--{_BOUNDARY}--\r\n").encode("ascii")
 
 
 def _words(field: str, text: str) -> str:
@@ -305,7 +304,7 @@ def _words(field: str, text: str) -> str:
 def _mailbox(field: str, email: str, name: str) -> str:
     """`name <email>` as the value of the header `field`: the name quoted where it has specials, else
     one RFC 2047 word where it is not plain ASCII (one: `read` puts a space between the words of a
-    name split in several); the text of `email` alone where it is not one address (as `_address`)."""
+    name split in several); the text of `email` alone where it is not one address."""
     try:
         if not (_DOT_ATOM_ADDRESS.fullmatch(email) and "\r" not in name and "\n" not in name):
             Address(display_name=name, addr_spec=email)  # refuses what the header registry would not take
@@ -337,16 +336,16 @@ def _fold(field: str, text: str) -> str:
     return "".join(out)
 
 
-def write(folder: Path, messages: Mapping[str, EmailMessage | bytes]) -> list[Path]:
-    """Write each message (or its bytes) as `<folder>/<name>` (RFC 5322 bytes, CRLF line ends)."""
+def write(folder: Path, messages: Mapping[str, bytes]) -> list[Path]:
+    """Write each message's bytes as `<folder>/<name>`."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     where = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # thousands of drafts: open each by name in it
     try:
-        for name, msg in messages.items():
+        for name, data in messages.items():
             handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=where)
             with open(handle, "wb") as out:
-                out.write(msg if isinstance(msg, bytes) else msg.as_bytes(policy=policy.SMTP))
+                out.write(data)
             paths.append(folder / name)
     finally:
         os.close(where)
