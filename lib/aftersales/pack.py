@@ -103,7 +103,8 @@ def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, set
         "parameters": {**parameters, "out_dir": str(out)},
         "settings": settings,
         **source_info,
-        "reports": {r["name"]: {k: r[k] for k in ("status", "error", "seconds", "html_bytes", "kernel_peak_mb")} for r in report_rows},
+        "reports": {r["name"]: {k: r[k] for k in ("status", "error", "seconds", "cpu_seconds", "html_bytes",
+                                                  "kernel_peak_mb")} for r in report_rows},
         "index_bytes": (run / "index.html").stat().st_size,
         "workbook": book,
         "rows": {name: s.get("rows") for name, s in summaries.items()},
@@ -125,7 +126,7 @@ def report_list(run: Path, reports, statuses: dict) -> list[dict]:
         page = run / f"{report}.html"
         rows.append({
             "name": report, "title": TITLES.get(report, report.capitalize()), "status": status["status"],
-            "error": status.get("error"), "seconds": status.get("seconds"),
+            "error": status.get("error"), "seconds": status.get("seconds"), "cpu_seconds": status.get("cpu_seconds"),
             "html_bytes": status.get("html_bytes"), "kernel_peak_mb": status.get("kernel_peak_mb"),
             "href": f"{report}.html" if page.exists() else None,
             "size": size_text(page.stat().st_size) if page.exists() else "",

@@ -52,6 +52,14 @@ def _kernel_peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
+def _cpu_seconds() -> float:
+    """Processor time of this report's process and its kernel (all of the kernel's threads)."""
+    import resource
+
+    return round(sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), 3)
+
+
 def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quiet: bool = True) -> int:
     die_with_parent()
     run = Path(run_dir)
@@ -95,6 +103,7 @@ def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quie
             status.update(status="failed", error=f"HTML export failed: {exc}")
             traceback.print_exc()
     status["seconds"] = round(time.monotonic() - started, 3)
+    status["cpu_seconds"] = _cpu_seconds()
     (run / "status").mkdir(exist_ok=True)
     (run / "status" / f"{report}.json").write_text(json.dumps(status), encoding="utf-8")
     return 0 if status["status"] == "ok" else 1
