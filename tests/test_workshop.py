@@ -43,6 +43,8 @@ LINES = [
          minutes_per_unit=6, contribution=50, labour_rate=9),
     # A labour credit on T2: −0.5 h allowed and taken, −50 charged. T2: Allowed 0.25, Taken 0.5, Charged 17.5.
     line("W21", "2024-03-12", -0.5, document="C21", doc_type="credit", date_edit="2024-03-12", technician="T2"),
+    # T3: a line edited before from but never invoiced (an edit is not an invoice): Open and Close 256.
+    line("W19", "2024-02-20", 256, date_edit="2024-02-25", technician="T3"),
     # No technician: set aside and listed.
     line("W30", "2024-03-02", 1, document="I30", date_edit="2024-03-10", technician=""),
 ]
@@ -110,7 +112,7 @@ def test_split_line_and_credit(grid):
     """A 6-minute-unit line split 50/50 credits each technician half; a credit subtracts its hours and value."""
     check(row(grid, "T2"), open=0, close=0, direct=2, attended=2, allowed=0.25, taken=0.5, charged=17.5,
           util_pct=25, effi_pct=50, pro_pct=12.5, idle_pct=0)
-    check(row(grid, "T3"), allowed=0.75, taken=1.0, charged=67.5, attended=0, effi_pct=75, util_pct=None,
+    check(row(grid, "T3"), open=256, close=256, allowed=0.75, taken=1.0, charged=67.5, attended=0, effi_pct=75, util_pct=None,
           pro_pct=None, idle_pct=None)
 
 
@@ -127,7 +129,7 @@ def test_idle_only_technician(grid):
 
 def test_totals_are_ratios_of_summed_hours(grid):
     """The totals row sums hours and money; its percentages are ratios of those sums."""
-    check(grid.total.iloc[0], open=143, close=172.5, direct=12, indirect=1.5, idle=9.5, attended=23,
+    check(grid.total.iloc[0], open=143 + 256, close=172.5 + 256, direct=12, indirect=1.5, idle=9.5, attended=23,
           allowed=4, taken=4.5, charged=385, idle_pct=9.5 / 23 * 100, util_pct=4.5 / 23 * 100,
           effi_pct=4 / 4.5 * 100, pro_pct=4 / 23 * 100)
 
@@ -199,6 +201,7 @@ def test_as_of_before_end_of_period(source):
     # T2 and T3 only by the W20 line raised on 2 March and open at 9 March (T2's clocking is on 10 March).
     assert list(grid.rows["technician"]) == ["T1", "T2", "T3"]
     check(row(grid, "T2"), close=0.75, allowed=0, attended=0, util_pct=None, effi_pct=None, pro_pct=None)
+    check(row(grid, "T3"), open=256, close=0.75 + 256)
 
 
 # ---------------------------------------------------------------- end to end

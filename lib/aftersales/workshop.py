@@ -59,7 +59,10 @@ def _line_states(start: dt.date, last: dt.date, as_of: dt.date) -> str:
         f"(date_created < {sql_date(start)} AND (inv IS NULL OR inv >= {sql_date(start)})) AS in_open, "
         f"(date_created <= {sql_date(last)} AND (inv IS NULL OR inv > {sql_date(last)})) AS in_close, "
         f"(inv BETWEEN {sql_date(start)} AND {sql_date(last)}) AS in_period "
-        f"FROM (SELECT *, {inv} AS inv FROM lines WHERE date_created <= {sql_date(as_of)}) "
+        f"FROM (SELECT *, {inv} AS inv FROM lines WHERE date_created <= {sql_date(as_of)} "
+        # a line invoiced before the first day counts nowhere: left out before its hours are
+        # computed, by a test on date_edit that the engine answers from the file's statistics
+        f"AND (date_edit >= {sql_date(start)} OR date_edit IS NULL OR NOT ({INVOICED}))) "
     )
 
 
