@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from .formulas import ACCOUNT_SUMS, LABOUR_VALUES, PARTS_VALUES, ratio, tidy
+from .formulas import ACCOUNT_SUMS, LABOUR_VALUES, PARTS_VALUES, floating, ratio, tidy
 from .grids import Grid, Lines, in_period, query, relation
 from .labour import INVOICED as _INVOICED
 from .periods import Period
@@ -47,8 +47,7 @@ def sales_lines(parts: Lines, labour: Lines) -> duckdb.DuckDBPyRelation:
     date, date_edit), gross, net, profit. Un-invoiced labour lines are not sales.
     """
     def select(values: Mapping[str, str], kind: str, where: str = "") -> str:
-        # floating point: the report's sums are of doubles (an exact decimal per line costs a fifth more)
-        measures = ", ".join(f"CAST(({values[m]}) AS DOUBLE) AS {m}" for m in ("gross", "net", "profit"))
+        measures = ", ".join(f"{floating(values)[m]} AS {m}" for m in ("gross", "net", "profit"))
         return (f"SELECT '{kind}' AS kind, account, document, doc_type, date_edit AS date, {measures} "
                 f"FROM lines {where}")
 
