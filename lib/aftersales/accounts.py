@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from .formulas import ACCOUNT_SUMS, LABOUR_VALUES, PARTS_VALUES, floating, ratio, tidy
@@ -139,36 +140,53 @@ def account_sums(lines: Lines, period: Period, months: bool = True) -> AccountSu
         f"{', '.join(f'SUM({src}) AS {m}' for m, src in MEASURES.items())} "
         f"FROM lines WHERE {' OR '.join(f'({c})' for c in conds.values())} GROUP BY ALL",
     )
-    for m in MEASURES:
-        cells[m] = cells[m].astype("float64")
-    named = {n: f"{n // 100:04d}-{n % 100:02d}" for n in cells["month"].unique()}  # YYYY-MM
-    cells["month"] = cells["month"].map(named)
-    keys = pd.Index(sorted(cells["account"].dropna().unique()), name="account")
-    if cells["account"].isna().any():
-        keys = keys.append(pd.Index([None], name="account"))
-    per_account, total = pd.DataFrame(index=keys), {}
+    # the cells are added up per window and per month with the accounts numbered once (in
+    # order, an empty account last): a few hundred thousand cells, a few array sums
+    codes, keys = pd.factorize(cells["account"], sort=True)
+    accounts_in_order = [*keys, *([None] if (codes < 0).any() else [])]
+    codes = np.where(codes < 0, len(keys), codes)
+    size = len(accounts_in_order)
+    windows, counts = cells["windows"].to_numpy(), cells["n"].to_numpy()
+    values = {m: cells[m].to_numpy(dtype="float64", na_value=np.nan) for m in MEASURES}
+    per_account, total = {"account": pd.array(accounts_in_order, dtype=object)}, {}
     for i, name in enumerate(conds):
-        inside = cells[(cells["windows"] & (1 << i)) != 0]
-        sums = inside.groupby("account", dropna=False)[["n", *MEASURES]].sum(min_count=1)
-        per_account[f"n_{name}"] = sums["n"].reindex(keys).fillna(0).astype("int64")
+        inside = (windows & (1 << i)) != 0
+        per_account[f"n_{name}"] = _add_up(codes[inside], counts[inside], size, empty=0).astype("int64")
+        total[f"n_{name}"] = int(counts[inside].sum())
         for m in MEASURES:
-            per_account[f"{m}_{name}"] = sums[m].reindex(keys)
-            total[f"{m}_{name}"] = inside[m].sum(min_count=1)
-        total[f"n_{name}"] = int(inside["n"].sum())
+            per_account[f"{m}_{name}"] = _add_up(codes[inside], values[m][inside], size)
+            total[f"{m}_{name}"] = _add_up(np.zeros(int(inside.sum()), dtype="int64"), values[m][inside], 1)[0]
     order = [f"n_{name}" for name in conds] + [f"{m}_{name}" for name in conds for m in MEASURES]
-    raw = per_account[order].reset_index()
+    raw = pd.DataFrame(per_account)[["account", *order]]
     measures = [f"{m}_{name}" for name in wins for m in MEASURES]
     total_row = _filled(pd.DataFrame([{"account": None, **total}])[["account", *order]], measures)
     if months:
-        twelve = cells[(cells["windows"] & (1 << list(conds).index("twelve"))) != 0]
-        monthly = (twelve.groupby(["account", "month"], dropna=False, as_index=False)[list(MEASURES)].sum()
-                   .sort_values(["account", "month"], na_position="last").reset_index(drop=True))
-        months_rows = twelve.groupby("month", as_index=False)[list(MEASURES)].sum().sort_values("month")
+        twelve = (windows & (1 << list(conds).index("twelve"))) != 0
+        month_codes, month_keys = pd.factorize(cells["month"].to_numpy()[twelve], sort=True)
+        names = [f"{n // 100:04d}-{n % 100:02d}" for n in month_keys]  # YYYY-MM
+        cell = codes[twelve] * len(names) + month_codes  # by account, then month
+        present, where = np.unique(cell, return_inverse=True)
+        monthly = pd.DataFrame({
+            "account": pd.array([accounts_in_order[c] for c in present // max(len(names), 1)], dtype=object),
+            "month": [names[c] for c in present % max(len(names), 1)],
+            **{m: _add_up(where, values[m][twelve], len(present), empty=0.0) for m in MEASURES}})
+        months_rows = pd.DataFrame({"month": names, **{m: _add_up(month_codes, values[m][twelve], len(names),
+                                                                   empty=0.0) for m in MEASURES}})
     else:
         monthly = pd.DataFrame(columns=["account", "month", "sales", "margin", "gross"])
         months_rows = pd.DataFrame(columns=["month", "sales", "margin", "gross"])
     return AccountSums(wins, raw, _filled(raw, measures), total_row, monthly.reset_index(drop=True),
                        months_rows.reset_index(drop=True))
+
+
+def _add_up(groups: np.ndarray, values: np.ndarray, size: int, empty: float = np.nan) -> np.ndarray:
+    """The sum of `values` per group number (0 … size-1), empty values left out; `empty` for a
+    group with no value (as pandas' sum with min_count=1 when NaN, else its plain sum)."""
+    known = ~np.isnan(values)
+    sums = np.bincount(groups[known], weights=values[known], minlength=size)
+    if empty == 0:
+        return sums
+    return np.where(np.bincount(groups[known], minlength=size) > 0, sums, empty)
 
 
 def compare(frame: pd.DataFrame, now: str = "now", prior: str = "prior") -> pd.DataFrame:
