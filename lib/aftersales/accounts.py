@@ -438,7 +438,7 @@ def build(ctx) -> AccountsReport:
     """Every grid of the Accounts report, the alerts and the emails; saved when a run asks."""
     from . import alerts as alert_rules
     from . import notify
-    from .report import write_csv
+    from .csvtables import write_csv
 
     period = ctx.period
     ytd = period.year_to_date()

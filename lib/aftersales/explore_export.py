@@ -3,7 +3,7 @@
 `write(folder, report, tables, about)` lays out, under `<outputs>/explore/<report>_<from>_<to>/`,
 
     tables/<report>/<name>.csv    every grid of the view (data rows only) and the drill-down lists
-                                  on screen, with the run's CSV writer (`report.write_csv`)
+                                  on screen, with the run's CSV writer (`csvtables.write_csv`)
     <report>_<from>_<to>.xlsx     the same tables as sheets, with the run's spreadsheet writer
                                   (`workbook.write`)
     view.json                     the period, as-of, filters and drill-down the tables are of
@@ -25,7 +25,7 @@ import pandas as pd
 def write(folder: Path, report: str, tables: Mapping[str, pd.DataFrame], about: Mapping[str, object]) -> dict:
     """Write the tables, the spreadsheet and view.json into `folder`; returns what was written."""
     from . import workbook
-    from .report import write_csv
+    from .csvtables import write_csv
 
     folder = Path(folder)
     csv_dir = folder / "tables" / report

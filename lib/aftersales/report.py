@@ -6,7 +6,6 @@ which validates them here (dates, the report's name) and opens the data.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -15,19 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from . import params as params_module
 from .config import REPORTS
 from .contract import TABLES
+from .csvtables import write_csv
 from .grids import Grid, in_period
 from .periods import Period, parse_date, resolve
 from .source import Source
-
-#: Decimals written to CSV for every float (money, ratios, hours): plain, no separators.
-CSV_FLOAT = "%.6f"
-
 
 @dataclass
 class DataQuality:
@@ -128,34 +123,6 @@ def _json_default(value: Any):
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-def write_csv(rows: pd.DataFrame, path: Path) -> None:
-    """Plain CSV: `.` decimals, no separators, dates YYYY-MM-DD, empty cells for empty ratios.
-
-    The cells are what `rows.to_csv(float_format=CSV_FLOAT, na_rep="")` writes, made as text
-    column by column and written by the csv module: pandas formats a float at a time, which
-    is most of the time of a table of 200,000 rows.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    columns = [_csv_cells(rows.iloc[:, i]) for i in range(rows.shape[1])]
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow([str(c) for c in rows.columns])
-        out.writerows(zip(*columns))
-
-
-def _csv_cells(column: pd.Series) -> list:
-    """A column's cells as CSV text: floats as CSV_FLOAT, dates YYYY-MM-DD, empty for missing."""
-    if pd.api.types.is_float_dtype(column):
-        values = column.to_numpy(dtype="float64", na_value=np.nan).tolist()
-        return [CSV_FLOAT % v if v == v else "" for v in values]
-    if pd.api.types.is_datetime64_any_dtype(column):
-        column = column.dt.strftime("%Y-%m-%d")
-    missing = column.isna()
-    if missing.any():
-        column = column.astype(object).where(~missing, "")
-    return column.tolist()
 
 
 def start(

@@ -5,10 +5,23 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from aftersales.report import write_csv
+import pytest
+
+from aftersales import csvtables
+from aftersales.csvtables import write_csv
 
 
-def test_csv_cells_are_plain_text_with_six_decimals_and_empty_for_missing(tmp_path):
+@pytest.fixture(params=["engine", "python"])
+def writer(request, monkeypatch):
+    """Each test runs with the engine's writer and with the csv module's (its fallback)."""
+    def refuse(*_):
+        raise csvtables._NotPlain("the test's choice")
+
+    monkeypatch.setattr(csvtables, "_engine_csv" if request.param == "python" else "_python_csv", refuse)
+    return request.param
+
+
+def test_csv_cells_are_plain_text_with_six_decimals_and_empty_for_missing(tmp_path, writer):
     rows = pd.DataFrame({
         "account": ["A1", None, 'Smith, "Jr"', "two\nlines"],
         "date": pd.to_datetime(["2026-10-01", None, "2026-02-28", "2024-02-29"]),
@@ -29,7 +42,18 @@ def test_csv_cells_are_plain_text_with_six_decimals_and_empty_for_missing(tmp_pa
     )
 
 
-def test_an_empty_table_keeps_its_header(tmp_path):
+def test_an_empty_table_keeps_its_header(tmp_path, writer):
     write_csv(pd.DataFrame({"account": pd.Series([], dtype=object), "sales": pd.Series([], dtype="float64")}),
               tmp_path / "e.csv")
     assert (tmp_path / "e.csv").read_text(encoding="utf-8") == "account,sales\n"
+
+
+def test_what_the_engine_cannot_write_is_written_all_the_same(tmp_path):
+    """A float beyond the six-place decimal, an infinity and a column of mixed objects."""
+    rows = pd.DataFrame({"big": [1e40, 2.5], "inf": [float("inf"), -1.0], "mixed": [dt.date(2026, 1, 5), 7]})
+    write_csv(rows, tmp_path / "m.csv")
+    assert (tmp_path / "m.csv").read_text(encoding="utf-8") == (
+        "big,inf,mixed\n"
+        "10000000000000000303786028427003666890752.000000,inf,2026-01-05\n"
+        "2.500000,-1.000000,7\n"
+    )
