@@ -505,3 +505,24 @@ def test_team_attainment_tile_compares_with_the_prior_year(tmp_path):
     assert tile["value"] == pytest.approx(500 / planned * 100)
     assert tile["change"] == pytest.approx(250 / planned * 100)
     assert "pts vs prior year" in tile["change_text"]
+
+
+def test_charts_draw_the_reps_of_the_highest_sales_and_the_best_clv():
+    """Up to 20 reps are all drawn; beyond, the plan-against-fact charts draw those of the highest
+    sales in the grid's order and the CLV chart the best of the ranking, and their titles say so."""
+    import pandas as pd
+
+    from aftersales import sales
+    from aftersales.grids import Grid
+
+    few = pd.DataFrame({"rep": ["R2", "R1"], "sales": [1.0, 2.0]})
+    rows, scope = sales.charted_reps(few)
+    assert list(rows["rep"]) == ["R2", "R1"] and scope == ""
+    many = pd.DataFrame({"rep": [f"R{i:02d}" for i in range(25)], "name": "", "sales": [float(i % 6) for i in range(25)],
+                         "clv": 1.0, "annual_cost": 1.0, "clv_cost_ratio": [float(i % 4) for i in range(25)]})
+    rows, scope = sales.charted_reps(many, top=3)
+    assert list(rows["rep"]) == ["R05", "R11", "R17"] and scope == " (the 3 of the highest sales, of 25)"
+    ranking = sales.clv_ranking(Grid("reps", many))
+    best, words = sales.top_rows(ranking, "clv_cost_ratio", "rep", 3, "best")
+    assert list(best["rep"]) == ["R03", "R07", "R11"] and list(best["rank"]) == [1, 2, 3]
+    assert words == " (the 3 best, of 25)"

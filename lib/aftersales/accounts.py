@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .formulas import ACCOUNT_SUMS, LABOUR_VALUES, PARTS_VALUES, floating, ratio, tidy
-from .grids import Grid, Lines, in_period, query, relation
+from .grids import Grid, Lines, in_period, query, relation, top_rows
 from .labour import INVOICED as _INVOICED
 from .periods import Period
 from .report import DataQuality
@@ -423,15 +423,9 @@ CHART_OWNERS = 20
 
 
 def charted_owners(rows: pd.DataFrame, top: int = CHART_OWNERS) -> tuple[pd.DataFrame, str]:
-    """The owners the chart draws (no owner shown as "(none)") and the words its title adds:
-    every owner when there are `top` or fewer, else the `top` of the highest sales (ties by
-    code), in the grid's order. Sixty bars are neither readable nor cheap to draw."""
-    rows = rows.fillna({"owner": "(none)"}).reset_index(drop=True)
-    if len(rows) <= top:
-        return rows, ""
-    ranked = rows.assign(_rank=-rows["sales"].round(6)).sort_values(["_rank", "owner"], kind="stable")
-    chosen = rows.loc[sorted(ranked.head(top).index)]
-    return chosen.reset_index(drop=True), f" (the {top} of the highest sales, of {len(rows):,})"
+    """The owners the chart draws (`grids.top_rows`; no owner shown as "(none)"): those of the
+    highest sales, in the grid's order."""
+    return top_rows(rows.fillna({"owner": "(none)"}), "sales", "owner", top, "of the highest sales")
 
 
 def build(ctx) -> AccountsReport:

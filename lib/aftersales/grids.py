@@ -63,6 +63,19 @@ def capped(lines: Lines, sql: str, limit: int, rows: int | None = None) -> tuple
     return frame, int(rows)
 
 
+def top_rows(rows: pd.DataFrame, by: str, key: str, top: int, words: str) -> tuple[pd.DataFrame, str]:
+    """The rows a chart draws and the words its title adds: every row when there are `top` or
+    fewer; else the `top` of the highest `by` (ties by `key`), in their order in `rows`, and
+    " (the <top> <words>, of <all>)". Sixty bars are neither readable nor cheap to draw: the
+    grid beside the chart lists every row."""
+    rows = rows.reset_index(drop=True)
+    if len(rows) <= top:
+        return rows, ""
+    ranked = rows.assign(_rank=-rows[by].astype("float64").round(6)).sort_values(["_rank", key], kind="stable")
+    chosen = rows.loc[sorted(ranked.head(top).index)]
+    return chosen.reset_index(drop=True), f" (the {top} {words}, of {len(rows):,})"
+
+
 def joined(left: Lines, right: Lines, condition: str, how: str) -> duckdb.DuckDBPyRelation:
     """`left` joined with `right` in SQL (`how`: inner, left, semi, anti…) on `condition`.
 

@@ -14,7 +14,7 @@ import pandas as pd
 from . import crm
 from .crm import CRM_TABLES, CrmData, open_at, period_and_lifetime_sales, won_lost
 from .formulas import ratio, tidy
-from .grids import Grid, sql_date
+from .grids import Grid, sql_date, top_rows
 from .report import DataQuality
 
 REP_COLUMNS = (
@@ -123,6 +123,16 @@ def _rep_total(frame: pd.DataFrame) -> pd.DataFrame:
     total = _rep_figures(total)
     total["clv_cost_ratio"] = math.nan  # a team's average customer against its total cost means nothing
     return total[list(REP_COLUMNS[1:])]
+
+
+#: The most reps a chart draws (the reps grid and the CLV ranking list every one).
+CHART_REPS = 20
+
+
+def charted_reps(rows: pd.DataFrame, top: int = CHART_REPS) -> tuple[pd.DataFrame, str]:
+    """The reps the plan-against-fact charts draw (`grids.top_rows`): those of the highest sales,
+    in the grid's order."""
+    return top_rows(rows, "sales", "rep", top, "of the highest sales")
 
 
 def clv_ranking(grid: Grid) -> pd.DataFrame:
@@ -255,6 +265,12 @@ class SalesReport:
     headline: dict
     missing: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    #: the reps the plan-against-fact charts draw and the words their titles add (`charted_reps`)
+    chart_reps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reps_scope: str = ""
+    #: the reps the CLV / cost chart draws, best first, and the words its title adds
+    clv_chart: pd.DataFrame = field(default_factory=pd.DataFrame)
+    clv_scope: str = ""
 
     def lacks(self, *tables: str) -> str:
         """What data would fill a section needing `tables` (those the source lacks), or ""."""
@@ -287,8 +303,11 @@ def build(ctx) -> SalesReport:
     ctx.save_all(grids)
     ctx.record(headline=head, tiles=tiles(head)[:1],
                rows={"read": read, "used": read, "set_aside": set_aside}, quality=dq.checks)
-    return SalesReport(grids, clv_ranking(grids["reps"]), crm.ranking(grids["segments"]), dq, head,
-                       missing, list(NOTES))
+    ranking = clv_ranking(grids["reps"])
+    chart_reps, reps_scope = charted_reps(grids["reps"].rows)
+    clv_chart, clv_scope = top_rows(ranking, "clv_cost_ratio", "rep", CHART_REPS, "best")
+    return SalesReport(grids, ranking, crm.ranking(grids["segments"]), dq, head, missing, list(NOTES),
+                       chart_reps, reps_scope, clv_chart, clv_scope)
 
 
 def team_attainment(data: CrmData, sales: pd.DataFrame, start: dt.date, end: dt.date) -> float:

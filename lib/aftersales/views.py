@@ -276,6 +276,13 @@ def _owners_chart(rows):
     return chosen, "owner", ["sales", "margin"], "Sales and margin of each owner's accounts" + scope
 
 
+def _reps_chart(rows):
+    from . import sales
+
+    chosen, scope = sales.charted_reps(rows)
+    return chosen, "rep", ["sales_target", "sales"], "Sales: plan against fact" + scope
+
+
 def _kept(ctx, name: str, lines):
     """The relation's rows kept in a table of the source's in-memory database, so that the
     view's grids read them once instead of scanning the source once per grid."""
@@ -342,7 +349,7 @@ def sales_view(ctx) -> View:
         _section("Reps"), present.unless(lacks("sales_reps"), present.grid(g["reps"], legend=False)),
         _section("Plan against fact"), present.unless(
             lacks("sales_reps", "targets"),
-            present.bar_chart(g["reps"].rows, "rep", ["sales_target", "sales"], "Sales: plan against fact")),
+            present.bar_chart(*_reps_chart(g["reps"].rows))),
         _section("Territories"), present.grid(g["territories"], legend=False),
         _section("Segments"), present.grid(g["segments"], legend=False),
         _section("Channels"), present.grid(g["channels"], legend=False),

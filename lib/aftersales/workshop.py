@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .formulas import ALLOWED_HOURS, LABOUR_LINE, TAKEN_HOURS, ratio, tidy
-from .grids import Grid, Lines, capped, joined, query, relation, sql_date, sum_total
+from .grids import Grid, Lines, capped, joined, query, relation, sql_date, sum_total, top_rows
 from .report import DataQuality
 
 HOUR_COLUMNS = ("open", "close", "direct", "indirect", "idle", "attended", "allowed", "taken")
@@ -408,16 +408,9 @@ CHART_TECHNICIANS = 40
 
 
 def charted(rows: pd.DataFrame, top: int = CHART_TECHNICIANS) -> tuple[pd.DataFrame, str]:
-    """The technicians the charts draw and the words their titles add: every technician when there
-    are `top` or fewer; else the `top` with the most attended hours (ties by code), in code order.
-
-    Hundreds of bars are neither readable nor cheap to draw; the grid above the charts lists all.
-    """
-    if len(rows) <= top:
-        return rows.reset_index(drop=True), ""
-    ranked = rows.assign(_rank=-rows["attended"].round(6)).sort_values(["_rank", "technician"], kind="stable")
-    chosen = ranked.head(top).drop(columns="_rank").sort_values("technician", kind="stable")
-    return chosen.reset_index(drop=True), f" (the {top} with the most attended hours, of {len(rows):,})"
+    """The technicians the charts draw (`grids.top_rows`): those with the most attended hours,
+    in the grid's order (by code)."""
+    return top_rows(rows, "attended", "technician", top, "with the most attended hours")
 
 
 @dataclass
