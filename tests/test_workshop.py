@@ -121,6 +121,18 @@ def test_technician_without_clockings_has_empty_name(grid):
     assert not isinstance(row(grid, "T3")["name"], str)
 
 
+def test_names_read_from_recent_clockings_then_older_ones(source):
+    """A technician's name is that of its latest clocking up to as_of, found among the recent clockings
+    when it has one, else among all (T4 last clocked on 12 March, before `since`; T3 never did)."""
+    _, src = source
+    clockings = src.table("clockings")
+    every = workshop.technician_names(clockings, AS_OF)
+    wanted = {"T1", "T2", "T3", "T4"}
+    named = workshop.technician_names(clockings, AS_OF, wanted, since=dt.date(2024, 3, 13))
+    assert named == {"T1": "Tech One", "T2": "Tech Two", "T4": "Tech Four"}
+    assert named == {t: n for t, n in every.items() if t in wanted}
+
+
 def test_idle_only_technician(grid):
     """A technician who only clocked idle time has Util% and Pro% of 0 and an empty Effi%."""
     check(row(grid, "T4"), idle=8, attended=8, idle_pct=100, util_pct=0, pro_pct=0, effi_pct=None)

@@ -16,6 +16,7 @@ clocking (it counts nowhere and is listed in data quality).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -142,16 +143,29 @@ def clocking_hours(clockings: Lines, start: dt.date, last: dt.date, as_of: dt.da
     return _closed_hours(_clocking_sums(clockings, start, last, as_of))
 
 
-def technician_names(clockings: Lines | None, as_of: dt.date) -> dict[str, str]:
-    """Each technician's name: the technician_name of its latest clocking up to as_of."""
+def technician_names(clockings: Lines | None, as_of: dt.date, wanted: Iterable[str] | None = None,
+                     since: dt.date | None = None) -> dict[str, str]:
+    """Each technician's name: the technician_name of its latest clocking up to as_of.
+
+    With `wanted` and `since`, the names of the `wanted` technicians: first from the clockings
+    since `since` (the engine reads only those), then from all clockings for those who have
+    none since then."""
     if clockings is None:
         return {}
-    frame = query(
-        clockings,
-        "SELECT technician, arg_max(technician_name, clock_in) AS name FROM lines "
-        f"WHERE clock_in < {_ts(as_of + dt.timedelta(days=1))} GROUP BY technician",
-    )
-    return dict(zip(frame["technician"], frame["name"]))
+    latest = ("SELECT technician, arg_max(technician_name, clock_in) AS name FROM lines "
+              f"WHERE clock_in < {_ts(as_of + dt.timedelta(days=1))}")
+    if wanted is None or since is None:
+        frame = query(clockings, f"{latest} GROUP BY technician")
+        return dict(zip(frame["technician"], frame["name"]))
+    wanted = {t for t in wanted if isinstance(t, str)}
+    frame = query(clockings, f"{latest} AND clock_in >= {_ts(since)} GROUP BY technician")
+    names = {t: n for t, n in zip(frame["technician"], frame["name"]) if t in wanted}
+    older = sorted(wanted - set(names))
+    if older:
+        listed = ", ".join("'" + t.replace("'", "''") + "'" for t in older)
+        frame = query(clockings, f"{latest} AND technician IN ({listed}) GROUP BY technician")
+        names.update(zip(frame["technician"], frame["name"]))
+    return names
 
 
 def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
@@ -446,8 +460,9 @@ def build(ctx) -> WorkshopReport:
     clockings = ctx.table("clockings")
     line_sums = _line_sums(labour, start, last, as_of)
     clock_sums = _clocking_sums(clockings, start, last, as_of) if clockings is not None else None
+    wanted = set(line_sums["technician"].dropna()) | (set() if clock_sums is None else set(clock_sums["technician"]))
     grid = _technicians(_with_technician(line_sums), None if clock_sums is None else _closed_hours(clock_sums),
-                        technician_names(clockings, as_of))
+                        technician_names(clockings, as_of, wanted, since=start))
     targets = {k: float(v) for k, v in ctx.params["workshop_targets"].items()}
     head = headline(grid.total, targets)
     prior = period.prior()
