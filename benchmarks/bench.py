@@ -5,7 +5,8 @@
 Makes the demo data it needs with `aftersales demo-data` (small, medium, large) under
 --data, then measures:
   1. the whole pack for a month on the small data (wall time);
-  2. the whole pack for a month on the large data (wall time, largest kernel's peak memory);
+  2. the whole pack for a month on the large data (wall time, largest kernel's peak memory),
+     its runs alternating with the small data's;
   3. the parts and labour grids for the year to date on the large data, by the workbook's
      lib, against one hand-written DuckDB query per table straight on the files (the floor);
   4. the notebook machinery's share: pack wall time against the lib calls alone.
@@ -48,19 +49,28 @@ def dataset(data: Path, scale: str) -> Path:
     return folder
 
 
-def pack(source: Path, repeat: int) -> tuple[float, float, dict]:
-    """Median wall seconds of a month's pack, the largest kernel peak (MB), and a manifest."""
-    times, peaks, manifest = [], [], {}
+def packs(sources: list[Path], repeat: int) -> list[tuple[float, list[float], float]]:
+    """For each source: the median wall seconds of a month's pack, every run's seconds, and the
+    largest kernel peak (MB). The sources' runs alternate (small, large, small, large…), so that
+    a change in the machine's load falls on both alike."""
+    times: list[list[float]] = [[] for _ in sources]
+    peaks: list[float] = [0.0 for _ in sources]
     # every pack is kept until all are timed: deleting one run's thousands of files just before
     # the next makes the disk slow to create that run's files, which would be timed
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(repeat):
-            started = time.monotonic()
-            aftersales("run", "--source", str(source), *MONTH, "--out", f"{tmp}/pack{n}")
-            times.append(time.monotonic() - started)
-            manifest = json.loads(Path(f"{tmp}/pack{n}/manifest.json").read_text(encoding="utf-8"))
-            peaks.append(max(r.get("kernel_peak_mb") or 0 for r in manifest["reports"].values()))
-    return statistics.median(times), max(peaks), manifest
+            for i, source in enumerate(sources):
+                out = f"{tmp}/pack{i}-{n}"
+                started = time.monotonic()
+                aftersales("run", "--source", str(source), *MONTH, "--out", out)
+                times[i].append(time.monotonic() - started)
+                manifest = json.loads(Path(out, "manifest.json").read_text(encoding="utf-8"))
+                peaks[i] = max(peaks[i], *(r.get("kernel_peak_mb") or 0 for r in manifest["reports"].values()))
+    return [(statistics.median(t), t, peak) for t, peak in zip(times, peaks)]
+
+
+def _runs(times: list[float]) -> str:
+    return "runs " + ", ".join(f"{t:.1f}" for t in times) + " s"
 
 
 def lib_ytd(source: Path) -> float:
@@ -156,21 +166,24 @@ def main() -> None:
     data = Path(args.data)
     rows = []
     small = dataset(data, "small")
-    small_wall, small_peak, small_manifest = pack(small, args.repeat)
-    rows.append(("1. month pack, small data", f"{small_wall:.1f} s", f"largest kernel {small_peak:.0f} MB"))
-    builds = median_of(lib_builds, small, args.repeat)
-    rows.append(("4. lib calls alone, small month", f"{builds:.1f} s",
-                 f"notebook machinery {100 * (1 - builds / small_wall):.0f} % of the pack's wall time"))
-    if not args.skip_large:
-        large = dataset(data, "large")
+    large = None if args.skip_large else dataset(data, "large")
+    timed = packs([small] if large is None else [small, large], args.repeat)
+    small_wall, small_times, small_peak = timed[0]
+    rows.append(("1. month pack, small data", f"{small_wall:.1f} s",
+                 f"largest kernel {small_peak:.0f} MB; {_runs(small_times)}"))
+    if large is not None:
+        large_wall, large_times, large_peak = timed[1]
         lines = json.loads((large / "demo.json").read_text())["rows"]["parts_lines"]
-        large_wall, large_peak, _ = pack(large, args.repeat)
         rows.append((f"2. month pack, large data ({lines:,} parts lines)", f"{large_wall:.1f} s",
-                     f"largest kernel {large_peak:.0f} MB; {large_wall / small_wall:.2f}× the small pack"))
+                     f"largest kernel {large_peak:.0f} MB; {large_wall / small_wall:.2f}× the small pack; "
+                     f"{_runs(large_times)}"))
         lib = median_of(lib_ytd, large, args.repeat)
         floor = median_of(floor_ytd, large, args.repeat)
         rows.append(("3. YTD parts + labour grids, large, lib", f"{lib:.2f} s",
                      f"{lib / floor:.2f}× the DuckDB floor ({floor:.2f} s)"))
+    builds = median_of(lib_builds, small, args.repeat)
+    rows.append(("4. lib calls alone, small month", f"{builds:.1f} s",
+                 f"notebook machinery {100 * (1 - builds / small_wall):.0f} % of the pack's wall time"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"Machine: {machine()}; medians of {args.repeat} runs; this script's own peak {peak:.0f} MB\n")
     print("| measure | time | notes |\n|---|---|---|")
