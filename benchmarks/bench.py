@@ -23,7 +23,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,23 +48,21 @@ def dataset(data: Path, scale: str) -> Path:
     return folder
 
 
-def packs(sources: list[Path], repeat: int) -> list[tuple[float, list[float], float]]:
+def packs(sources: list[Path], repeat: int, folder: Path) -> list[tuple[float, list[float], float]]:
     """For each source: the median wall seconds of a month's pack, every run's seconds, and the
     largest kernel peak (MB). The sources' runs alternate (small, large, small, large…), so that
-    a change in the machine's load falls on both alike."""
+    a change in the machine's load falls on both alike. The packs are written under `folder`
+    and kept: see `main`."""
     times: list[list[float]] = [[] for _ in sources]
     peaks: list[float] = [0.0 for _ in sources]
-    # every pack is kept until all are timed: deleting one run's thousands of files just before
-    # the next makes the disk slow to create that run's files, which would be timed
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in range(repeat):
-            for i, source in enumerate(sources):
-                out = f"{tmp}/pack{i}-{n}"
-                started = time.monotonic()
-                aftersales("run", "--source", str(source), *MONTH, "--out", out)
-                times[i].append(time.monotonic() - started)
-                manifest = json.loads(Path(out, "manifest.json").read_text(encoding="utf-8"))
-                peaks[i] = max(peaks[i], *(r.get("kernel_peak_mb") or 0 for r in manifest["reports"].values()))
+    for n in range(repeat):
+        for i, source in enumerate(sources):
+            out = folder / f"{source.name}-{n + 1}"
+            started = time.monotonic()
+            aftersales("run", "--source", str(source), *MONTH, "--out", str(out))
+            times[i].append(time.monotonic() - started)
+            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+            peaks[i] = max(peaks[i], *(r.get("kernel_peak_mb") or 0 for r in manifest["reports"].values()))
     return [(statistics.median(t), t, peak) for t, peak in zip(times, peaks)]
 
 
@@ -167,7 +164,11 @@ def main() -> None:
     rows = []
     small = dataset(data, "small")
     large = None if args.skip_large else dataset(data, "large")
-    timed = packs([small] if large is None else [small, large], args.repeat)
+    # The packs are kept (and listed at the end), never deleted by the benchmark: on this
+    # machine's disk, files created in the minutes after thousands were deleted take up to ten
+    # times longer to create, and the 8,300 drafts of a large month would time that instead.
+    folder = data / "packs" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    timed = packs([small] if large is None else [small, large], args.repeat, folder)
     small_wall, small_times, small_peak = timed[0]
     rows.append(("1. month pack, small data", f"{small_wall:.1f} s",
                  f"largest kernel {small_peak:.0f} MB; {_runs(small_times)}"))
@@ -189,6 +190,8 @@ def main() -> None:
     print("| measure | time | notes |\n|---|---|---|")
     for measure, value, note in rows:
         print(f"| {measure} | {value} | {note} |")
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+    print(f"\nThe packs are in {folder} ({size:,.0f} MB); remove {data / 'packs'} when done.")
 
 
 if __name__ == "__main__":
