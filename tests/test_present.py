@@ -61,3 +61,25 @@ def test_the_page_rows_setting_reaches_the_page(tmp_path, monkeypatch):
     report.start("parts", source=str(source), date_from="2024-03-01", date_to="2024-03-31", as_of="2024-03-31",
                  params_file=str(params))
     assert present.PAGE_ROWS == 7
+
+
+def test_a_scatter_chart_names_at_most_twenty_points_those_of_the_highest_y(monkeypatch):
+    """Every point is drawn; beyond 20, only the 20 of the highest y are named, and the title says so."""
+    drawn = {}
+
+    def keep(fig, alt):
+        drawn["names"] = sorted(t.get_text() for t in fig.axes[0].texts)
+        drawn["points"] = len(fig.axes[0].collections[0].get_offsets())
+        return present.HTML(alt)
+
+    monkeypatch.setattr(present, "image", keep)
+    few = pd.DataFrame({"rep": ["R1", "R2"], "hours": [1.0, 2.0], "margin": [5.0, 3.0]})
+    assert present.scatter_chart(few, "hours", "margin", "rep", "T").data == "T"
+    assert drawn == {"names": ["R1", "R2"], "points": 2}
+    many = pd.DataFrame({"rep": [f"R{i:02d}" for i in range(25)], "hours": [float(i) for i in range(25)],
+                         "margin": [float(i % 10) for i in range(25)]})
+    title = present.scatter_chart(many, "hours", "margin", "rep", "T").data
+    assert title == "T (named: the 20 of the highest margin, of 25)"
+    assert drawn["points"] == 25
+    # margin 0 for R00, R10, R20 and 1 for R01, R11, R21: of those, R01 is named (ties by code)
+    assert drawn["names"] == sorted({f"R{i:02d}" for i in range(25)} - {"R00", "R10", "R20", "R11", "R21"})

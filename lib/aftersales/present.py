@@ -20,7 +20,7 @@ from IPython.display import HTML
 
 from .config import PACKAGE_DIR, STYLE_FILE
 from .fmt import cell, change_class, tile_text
-from .grids import Grid
+from .grids import Grid, top_rows
 
 MONEY = {
     "gross", "discount", "net", "cost", "profit", "variance", "invoiced", "returned",
@@ -435,17 +435,27 @@ def line_chart(rows: pd.DataFrame, x: str, series: Sequence[str], title: str, *,
         return image(fig, title)
 
 
-def scatter_chart(rows: pd.DataFrame, x: str, y: str, labels: str, title: str) -> HTML:
-    """One labelled point per row (e.g. a rep's customer hours against its margin)."""
+#: The most points a scatter chart names; the others are drawn without a name.
+SCATTER_NAMES = 20
+
+
+def scatter_chart(rows: pd.DataFrame, x: str, y: str, labels: str, title: str, *,
+                  names: int = SCATTER_NAMES) -> HTML:
+    """One point per row (e.g. a rep's customer hours against its margin), named by `labels`:
+    at most `names` points are named, those of the highest `y`, and the title then says so
+    (sixty names on one chart cover each other)."""
     import matplotlib
 
     shown = rows.dropna(subset=[x, y]) if not rows.empty else rows
     if shown.empty:
         return missing(f"No data for the chart “{title}”.")
+    named, scope = top_rows(shown, y, labels, names, "")
+    if scope:
+        title = f"{title} (named: the {names} of the highest {label(y).lower()}, of {len(shown):,})"
     with matplotlib.rc_context(fname=str(STYLE_FILE)):
         fig, ax = figure()
         ax.scatter(shown[x].astype("float64"), shown[y].astype("float64"), color="#1f4e79", zorder=3)
-        for _, record in shown.iterrows():
+        for _, record in named.iterrows():
             ax.annotate(str(record[labels]), (float(record[x]), float(record[y])), fontsize=8,
                         xytext=(4, 4), textcoords="offset points")
         ax.axhline(0, color="#8a96a8", linewidth=0.8)
