@@ -8,16 +8,14 @@ the shared formulas of `formulas.py`); growth and GP% are then derived from thos
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from .formulas import ACCOUNT_SUMS, LABOUR_VALUES, PARTS_VALUES, floating, ratio, tidy
+from .formulas import ACCOUNT_SUMS, INVOICED, LABOUR_VALUES, PARTS_VALUES, floating, ratio, tidy
 from .grids import Grid, Lines, in_period, query, relation, top_rows
-from .labour import INVOICED as _INVOICED
 from .periods import Period
 from .report import DataQuality
 
@@ -53,7 +51,7 @@ def sales_lines(parts: Lines, labour: Lines) -> duckdb.DuckDBPyRelation:
                 f"FROM lines {where}")
 
     p = relation(parts).query("lines", select(PARTS_VALUES, "parts"))
-    lab = relation(labour).query("lines", select(LABOUR_VALUES, "labour", f"WHERE {_INVOICED}"))
+    lab = relation(labour).query("lines", select(LABOUR_VALUES, "labour", f"WHERE {INVOICED}"))
     try:
         return p.union(lab)
     except duckdb.InvalidInputException:  # a frame and a relation of another connection
@@ -466,8 +464,8 @@ def build(ctx) -> AccountsReport:
 
     quality = DataQuality()
     counts = query(ctx.lines("parts_lines"), "SELECT COUNT(*) AS n FROM lines")["n"].iloc[0]
-    labour_counts = query(ctx.lines("labour_lines"), f"SELECT COUNT(*) FILTER (WHERE {_INVOICED}) AS invoiced, "
-                                                     f"COUNT(*) FILTER (WHERE NOT ({_INVOICED})) AS open FROM lines")
+    labour_counts = query(ctx.lines("labour_lines"), f"SELECT COUNT(*) FILTER (WHERE {INVOICED}) AS invoiced, "
+                                                     f"COUNT(*) FILTER (WHERE NOT ({INVOICED})) AS open FROM lines")
     invoiced, uninvoiced = int(labour_counts["invoiced"].iloc[0]), int(labour_counts["open"].iloc[0])
     quality.add("parts lines in the period", int(counts), "all counted")
     quality.add("invoiced labour lines in the period", invoiced, "all counted")
@@ -485,15 +483,12 @@ def build(ctx) -> AccountsReport:
 
     emails: list[str] = []
     if ctx.out_dir is not None:
-        # thousands of drafts are thousands of files: the disk creates them while the tables are formatted
-        with ThreadPoolExecutor(1, thread_name_prefix="emails") as pool:
-            written = pool.submit(notify.write_run_emails, ctx.out_dir, alerts,
-                                  alert_rules.declining_accounts(alerts), info, reps, ctx.params,
-                                  period_text=ctx.period_text)
-            for name in ("accounts", "monthly", "ytd", "monthly_totals", "owners"):
-                ctx.save(grids[name].rows, name)
-            write_csv(alert_rules.for_csv(alerts), ctx.out_dir / "alerts.csv")
-            emails = [str(p.relative_to(ctx.out_dir)) for p in written.result()]
+        for name in ("accounts", "monthly", "ytd", "monthly_totals", "owners"):
+            ctx.save(grids[name].rows, name)
+        write_csv(alert_rules.for_csv(alerts), ctx.out_dir / "alerts.csv")
+        written = notify.write_run_emails(ctx.out_dir, alerts, alert_rules.declining_accounts(alerts), info, reps,
+                                          ctx.params, period_text=ctx.period_text)
+        emails = [str(p.relative_to(ctx.out_dir)) for p in written]
         if ctx.params["notify"]["send_on_run"]:
             notes.append(notify.send_on_run(ctx.out_dir, ctx.params))
     read = int(counts) + invoiced + uninvoiced

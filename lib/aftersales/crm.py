@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from .contract import SQL_TYPES, STAGES, TABLES
-from .formulas import ACCOUNT_SUMS, LABOUR_LINE, LABOUR_VALUES, PARTS_LINE, PARTS_VALUES, floating, ratio, tidy
+from .formulas import ACCOUNT_SUMS, INVOICED, LABOUR_LINE, LABOUR_VALUES, PARTS_LINE, PARTS_VALUES, floating, ratio, tidy
 from .grids import Grid, Lines, query, relation, sql_date
 
 #: The CRM tables, every one optional (SPEC §2).
@@ -31,9 +31,6 @@ FUNNEL_COLUMNS = ("count", "potential_revenue")
 ISSUE_COLUMNS = ("open_issues", *(f"open_{s}" for s in ("low", "medium", "high", "critical")),
                  "logged", "resolved", "avg_days_to_resolve")
 SALES_SUMS = ("sales", "margin", "gross")
-
-#: A labour line counts as a sale once invoiced (SPEC §3 "Labour").
-INVOICED = "COALESCE(document, '') <> ''"
 
 
 def account_sales(parts: Lines | None, labour: Lines | None, sums: tuple[str, ...] = SALES_SUMS,

@@ -15,6 +15,9 @@ import pandas as pd
 #: What an account's sales, margin and gross sum: the line value each comes from.
 ACCOUNT_SUMS = {"sales": "net", "margin": "profit", "gross": "gross"}
 
+#: A labour line counts as a sale once invoiced (SPEC §3 "Labour"): a document number that is not empty.
+INVOICED = "COALESCE(document, '') <> ''"
+
 #: The money columns of a sales grid, in the SPEC's order.
 SALES_MEASURES = ("gross", "discount", "net", "cost", "profit", "variance")
 

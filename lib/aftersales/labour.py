@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .formulas import ALLOWED_HOURS, LABOUR_LINE, ratio, tidy
+from .formulas import ALLOWED_HOURS, INVOICED, LABOUR_LINE, ratio, tidy
 from .grids import (
     SALES_COLUMNS,
     Grid,
@@ -28,9 +28,6 @@ from .grids import (
     without_account,
 )
 from .report import DataQuality
-
-#: SQL condition of an invoiced line (a document number that is not empty).
-INVOICED = "COALESCE(document, '') <> ''"
 
 #: The four sales grids: CSV name → (source column, output key column).
 GRIDS = {

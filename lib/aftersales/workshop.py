@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .formulas import ALLOWED_HOURS, LABOUR_LINE, TAKEN_HOURS, ratio, tidy
+from .formulas import ALLOWED_HOURS, INVOICED, LABOUR_LINE, TAKEN_HOURS, ratio, tidy
 from .grids import Grid, Lines, capped, joined, query, relation, sql_date, sum_total, top_rows
 from .report import DataQuality
 
@@ -37,7 +37,6 @@ HISTORY_COLUMNS = ("technician", "name", "in", "wip_no", "line", "description", 
 DISPLAY = {"hours": ("hours",), "labels": {"in": "In", "out": "Out", "line": "Line"}}
 
 _FILLED = "COALESCE({0}, '') <> ''"
-INVOICED = _FILLED.format("document")
 ON_JOB = _FILLED.format("wip_no")
 HAS_TECHNICIAN = _FILLED.format("technician")
 
@@ -186,7 +185,12 @@ def technicians(labour: Lines, clockings: Lines | None, start: dt.date, last: dt
     """
     lines = line_hours(labour, start, last, as_of)
     clocked = clocking_hours(clockings, start, last, as_of) if clockings is not None else None
-    return _technicians(lines, clocked, technician_names(clockings, as_of))
+    return _technicians(lines, clocked, technician_names(clockings, as_of, _codes(lines, clocked), since=start))
+
+
+def _codes(*frames: pd.DataFrame | None) -> set[str]:
+    """The technicians named in the frames' `technician` columns."""
+    return {t for frame in frames if frame is not None for t in frame["technician"].dropna()}
 
 
 def productivity(labour: Lines, clockings: Lines | None, start: dt.date, last: dt.date, as_of: dt.date) -> float:
@@ -460,9 +464,8 @@ def build(ctx) -> WorkshopReport:
     clockings = ctx.table("clockings")
     line_sums = _line_sums(labour, start, last, as_of)
     clock_sums = _clocking_sums(clockings, start, last, as_of) if clockings is not None else None
-    wanted = set(line_sums["technician"].dropna()) | (set() if clock_sums is None else set(clock_sums["technician"]))
     grid = _technicians(_with_technician(line_sums), None if clock_sums is None else _closed_hours(clock_sums),
-                        technician_names(clockings, as_of, wanted, since=start))
+                        technician_names(clockings, as_of, _codes(line_sums, clock_sums), since=start))
     targets = {k: float(v) for k, v in ctx.params["workshop_targets"].items()}
     head = headline(grid.total, targets)
     prior = period.prior()
