@@ -41,7 +41,7 @@ $(LAB_STAMP):
 lab: setup $(LAB_STAMP)
 	$(PY) -m ipykernel install --prefix $(LAB_VENV) --name aftersales --display-name Aftersales \
 		--env AFTERSALES_INTERACTIVE 1 >/dev/null 2>&1
-	$(PY) -c "import datetime; from aftersales import demo_source; print('demo data:', demo_source.ensure(datetime.date.today()))"
+	$(PY) -c "import datetime; from aftersales.source import demo_store; print('demo data:', demo_store.ensure(datetime.date.today()))"
 	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(LAB_VENV)/share/jupyter" \
 		$(LAB_VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)/notebooks" \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)

@@ -72,9 +72,10 @@ def _runs(times: list[float]) -> str:
 
 def lib_ytd(source: Path) -> float:
     """The eight parts and labour sales grids for the year to date through the lib, as the reports do."""
-    from aftersales import labour, parts
-    from aftersales.grids import in_period
-    from aftersales.source import Source
+    from aftersales.reports import labour
+    from aftersales.reports import parts
+    from aftersales.reports.grids import in_period
+    from aftersales.source.reader import Source
 
     with Source.open(source) as src:
         started = time.monotonic()
@@ -127,7 +128,12 @@ def floor_ytd(source: Path) -> float:
 
 def lib_builds(source: Path) -> float:
     """Every report's build() in this process, without notebooks, kernels or HTML."""
-    from aftersales import accounts, labour, parts, report, sales, workshop
+    from aftersales.reports import accounts
+    from aftersales.reports import labour
+    from aftersales.reports import parts
+    from aftersales.run import context as report
+    from aftersales.reports import sales
+    from aftersales.reports import workshop
 
     started = time.monotonic()
     for name, module in (("parts", parts), ("labour", labour), ("workshop", workshop),

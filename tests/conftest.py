@@ -1,6 +1,6 @@
 import pytest
 
-from aftersales.source import Source
+from aftersales.source.reader import Source
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import csv
 from contextlib import contextmanager
 from pathlib import Path
 
-from aftersales.contract import TABLES
+from aftersales.source.contract import TABLES
 
 DEFAULTS: dict[str, dict[str, object]] = {
     "parts_lines": {
@@ -111,7 +111,7 @@ def small_lists(report: str, folder: Path, tmp_path: Path, rows: int, *, date_fr
                 as_of: str):
     """A report's context over the source `folder` whose drill-down lists hold `rows` rows; its
     source is closed on leaving."""
-    from aftersales import report as report_module
+    from aftersales.run import context as report_module
 
     settings = tmp_path / "small_drilldown.yaml"
     settings.write_text(f"report:\n  drilldown_rows: {rows}\n", encoding="utf-8")

@@ -8,8 +8,10 @@ import pytest
 from factory import make_source
 from test_accounts import ACCOUNTS, LABOUR, PARTS, PERIOD, REPS, labour, part
 
-from aftersales import accounts, alerts, params
-from aftersales.periods import Period
+from aftersales.reports import accounts
+from aftersales.reports import alerts
+from aftersales import params
+from aftersales.reports.periods import Period
 
 DEFAULTS = {"gp_drop": 5, "sales_decline": 20, "large_document": 5000}
 

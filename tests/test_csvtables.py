@@ -7,8 +7,8 @@ import pandas as pd
 
 import pytest
 
-from aftersales import csvtables
-from aftersales.csvtables import write_csv
+from aftersales.present import csvtables
+from aftersales.present.csvtables import write_csv
 
 
 @pytest.fixture(params=["engine", "python"])

@@ -12,10 +12,10 @@ import shutil
 import duckdb
 import pytest
 
-from aftersales.demo_source import GENERATOR_VERSION
+from aftersales.source.demo_store import GENERATOR_VERSION
 
-from aftersales import demo
-from aftersales.contract import DATE, SQL_TYPES, TABLES, TIMESTAMP
+from aftersales.source import demo
+from aftersales.source.contract import DATE, SQL_TYPES, TABLES, TIMESTAMP
 
 AS_OF = datetime.date(2025, 6, 18)
 SEED = 3

@@ -14,8 +14,8 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from aftersales.config import NOTEBOOK_DIR, REPORTS
-from aftersales.demo import generate
-from aftersales.run import _kernel_home
+from aftersales.source.demo import generate
+from aftersales.run.runner import _kernel_home
 
 AS_OF = "2025-06-15"
 WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -92,7 +92,7 @@ def test_notebook_runs_live_with_widgets(report, demo, kernel):
 def test_notebook_under_papermill_builds_no_widget(demo, kernel):
     """The scheduled run's default (interactive False) shows nothing in the explore cell and builds no explorer."""
     nb = execute("parts", kernel, {"source": str(demo), "as_of": AS_OF},
-                 "import sys\nprint(sorted(m for m in ('aftersales.views', 'aftersales.drill') if m in sys.modules))")
+                 "import sys\nprint(sorted(m for m in ('aftersales.explore.views', 'aftersales.reports.drill') if m in sys.modules))")
     assert errors(nb) == []
     assert explore_cell(nb).outputs == []
     assert nb.cells[-1].outputs[0]["text"].strip() == "[]"

@@ -11,7 +11,8 @@ import textwrap
 PROBE = textwrap.dedent("""
     import json, os, sys
     from jupyter_client.manager import KernelManager
-    from aftersales import kernel, run
+    from aftersales.run import kernel
+    from aftersales.run import runner as run
 
     os.environ["JUPYTER_PATH"] = run._kernel_home()
     if sys.argv[1] == "warm":
@@ -24,7 +25,7 @@ PROBE = textwrap.dedent("""
     kc.wait_for_ready(timeout=60)
     seen = []
     kc.execute_interactive(
-        "import os, sys; print(os.getppid(), os.getpid(), 'pandas' in sys.modules, 'aftersales.parts' in sys.modules)",
+        "import os, sys; print(os.getppid(), os.getpid(), 'pandas' in sys.modules, 'aftersales.reports.parts' in sys.modules)",
         output_hook=lambda m: seen.append(m["content"]["text"]) if m["msg_type"] == "stream" else None, timeout=60)
     ppid, pid, pandas, parts = seen[0].split()
     km.shutdown_kernel(now=False)

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from factory import check, make_source, row, small_lists
 
-from aftersales import labour
-from aftersales.grids import in_period
+from aftersales.reports import labour
+from aftersales.reports.grids import in_period
 
 START, END = dt.date(2024, 3, 1), dt.date(2024, 3, 15)
 

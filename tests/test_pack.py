@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from aftersales import pack
-from aftersales.periods import Period
+from aftersales.present import landing as pack
+from aftersales.reports.periods import Period
 
 XSS = '<script>alert("x")</script> & co'
 PERIOD = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31), dt.date(2024, 3, 31))
@@ -141,7 +141,7 @@ def test_landing_page_shows_alerts_as_text(tmp_path):
 def test_the_landing_page_lists_at_most_page_rows_alerts_and_says_so(tmp_path, monkeypatch):
     """A month with thousands of alerts keeps the landing page small: `report.page_rows` of them, with a
     note of the full count; alerts.csv keeps them all."""
-    from aftersales import present
+    from aftersales.present import tables as present
 
     monkeypatch.setattr(present, "PAGE_ROWS", present.PAGE_ROWS)  # put back after the test
     lines = [f"sales_decline,A{i},Name {i},R1,,-{30 + i}.000000,20.000000,down\n" for i in range(5)]

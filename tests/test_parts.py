@@ -6,8 +6,8 @@ import datetime as dt
 import math
 
 import pytest
-from aftersales import parts
-from aftersales.grids import in_period
+from aftersales.reports import parts
+from aftersales.reports.grids import in_period
 from factory import check, make_source, row, small_lists
 
 START, END = dt.date(2024, 3, 1), dt.date(2024, 3, 15)

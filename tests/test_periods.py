@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from aftersales.periods import Period, PeriodError, resolve
+from aftersales.reports.periods import Period, PeriodError, resolve
 
 D = dt.date
 

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 import pg
-from aftersales import cli, report
-from aftersales.source import Source
-from aftersales.validate import validate
+from aftersales import cli
+from aftersales.run import context as report
+from aftersales.source.reader import Source
+from aftersales.source.validate import validate
 
 READER, READER_PASSWORD = "reader", "rd-Pw-4kq9"
 AS_OF = "2026-11-25"
@@ -43,7 +44,7 @@ def server():
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
-    from aftersales.demo import generate
+    from aftersales.source.demo import generate
 
     folder = tmp_path_factory.mktemp("demo") / "small"
     generate(folder, as_of=dt.date.fromisoformat(AS_OF), scale="small")
@@ -178,7 +179,8 @@ def test_the_pack_from_postgres_equals_the_pack_from_files(loaded, demo, tmp_pat
 def test_the_period_filter_and_the_sums_run_on_the_server(server, loaded, reader_env):
     """The server's own log shows the report asking for the period's rows (WHERE on date_edit, served by
     its index), for the named columns only, and computing the sales grids' sums itself."""
-    from aftersales import labour, parts
+    from aftersales.reports import labour
+    from aftersales.reports import parts
 
     url, _ = loaded
     start = len(server.log_text())
@@ -236,7 +238,7 @@ def test_which_conditions_go_to_the_server():
     the server as bound parameters; text order, functions, arithmetic and anything unparsable do not."""
     import sqlalchemy as sa
 
-    from aftersales.database import EQUAL, FLAG, ORDERED, ColumnPlan, server_condition
+    from aftersales.source.database import EQUAL, FLAG, ORDERED, ColumnPlan, server_condition
 
     t = sa.table("t", *(sa.column(c) for c in ("d", "b", "x", "s", "n")))
     cols = {"d": ColumnPlan("d", "date", t.c.d, "DATE", True, ORDERED),
@@ -430,7 +432,8 @@ def test_any_sqlalchemy_database_gives_the_files_figures(tmp_path, monkeypatch):
     import pandas as pd
     from factory import make_source
 
-    from aftersales import labour, parts
+    from aftersales.reports import labour
+    from aftersales.reports import parts
 
     parts_rows = [dict(document=f"D{i}", date_edit=f"2024-03-{1 + i % 20:02d}", department="PW"[i % 2],
                        quantity=1 + i % 3, selling_price=9.99 + i, discount=i % 4 * 0.5, wip_no="" if i % 3 else "W1",

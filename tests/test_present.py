@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from aftersales import present
-from aftersales.grids import Grid
+from aftersales.present import tables as present
+from aftersales.reports.grids import Grid
 
 
 def test_a_long_grid_shows_its_first_rows_and_says_so(monkeypatch):
@@ -53,7 +53,7 @@ def test_the_page_rows_setting_reaches_the_page(tmp_path, monkeypatch):
 
     monkeypatch.setattr(present, "PAGE_ROWS", present.PAGE_ROWS)  # put back after the test
 
-    from aftersales import report
+    from aftersales.run import context as report
 
     params = tmp_path / "p.yaml"
     params.write_text("report:\n  page_rows: 7\n", encoding="utf-8")

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from factory import check, make_source, row, small_lists
 
-from aftersales import crm, sales
-from aftersales.crm import CrmData, account_sales
-from aftersales.grids import sql_date
+from aftersales.reports import crm
+from aftersales.reports import sales
+from aftersales.reports.crm import CrmData, account_sales
+from aftersales.reports.grids import sql_date
 
 START, END, AS_OF = dt.date(2024, 2, 20), dt.date(2024, 3, 15), dt.date(2024, 3, 31)
 
@@ -487,7 +488,7 @@ def test_build_lists_the_first_rows_and_counts_every_row(tmp_path):
 
 def test_team_attainment_tile_compares_with_the_prior_year(tmp_path):
     """The landing tile's team attainment shows its change in points against the same dates a year earlier."""
-    from aftersales import report
+    from aftersales.run import context as report
 
     folder = make_source(
         tmp_path / "src",
@@ -512,8 +513,8 @@ def test_charts_draw_the_reps_of_the_highest_sales_and_the_best_clv():
     sales in the grid's order and the CLV chart the best of the ranking, and their titles say so."""
     import pandas as pd
 
-    from aftersales import sales
-    from aftersales.grids import Grid
+    from aftersales.reports import sales
+    from aftersales.reports.grids import Grid
 
     few = pd.DataFrame({"rep": ["R2", "R1"], "sales": [1.0, 2.0]})
     rows, scope = sales.charted_reps(few)

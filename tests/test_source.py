@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from factory import make_source, write_table
 
-from aftersales.contract import SQL_TYPES, TABLES, DataError
-from aftersales.source import Source
+from aftersales.source.contract import SQL_TYPES, TABLES, DataError
+from aftersales.source.reader import Source
 
 HEADER = ",".join(TABLES["parts_lines"].names)
 

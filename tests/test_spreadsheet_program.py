@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aftersales import workbook
+from aftersales.present import workbook
 
 SOFFICE = shutil.which("soffice")
 #: LibreOffice's CSV export of every sheet (-1), raw values (not as shown), UTF-8, comma, quote.

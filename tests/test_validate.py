@@ -6,9 +6,9 @@ import duckdb
 import pytest
 from factory import DEFAULTS, make_source
 
-from aftersales.contract import TABLES, DataError
-from aftersales.source import Source
-from aftersales.validate import check, validate
+from aftersales.source.contract import TABLES, DataError
+from aftersales.source.reader import Source
+from aftersales.source.validate import check, validate
 
 
 def problems_of(folder) -> list[DataError]:

@@ -10,8 +10,10 @@ import json
 import pytest
 from factory import check, make_source
 
-from aftersales import report, views, widgets
-from aftersales.drilldown import shown_html
+from aftersales.run import context as report
+from aftersales.explore import views
+from aftersales.explore import widgets
+from aftersales.explore.drill import shown_html
 
 AS_OF = "2024-03-15"
 D = dt.date

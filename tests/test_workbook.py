@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from aftersales import workbook
+from aftersales.present import workbook
 
 
 def grid_csv(run: Path, report: str, grid: str, text: str) -> None:

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from factory import check, make_source, row, small_lists
 
-from aftersales import workshop
+from aftersales.reports import workshop
 from aftersales.cli import main
 
 START, END, AS_OF = dt.date(2024, 3, 1), dt.date(2024, 3, 15), dt.date(2024, 3, 20)
@@ -306,7 +306,7 @@ def test_charts_draw_the_technicians_with_the_most_attended_hours():
 
 def test_productivity_tile_compares_with_the_prior_year(tmp_path):
     """The Pro% tile shows the change in points against the same dates a year earlier."""
-    from aftersales import report
+    from aftersales.run import context as report
 
     def job(day: str, wip: str, allowed: float) -> tuple[dict, dict]:
         line = dict(wip_no=wip, document=f"D{wip}", date_created=day, date_edit=day, allowed_time=allowed,

@@ -11,7 +11,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from .config import REPORTS
+from aftersales.config import REPORTS
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -67,8 +67,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
-    from .periods import resolve
-    from .run import RunRequest, run
+    from aftersales.reports.periods import resolve
+    from aftersales.run.runner import RunRequest, run
 
     period = resolve(args.period, as_of=args.as_of, date_from=args.date_from, date_to=args.date_to)
     request = RunRequest(
@@ -84,8 +84,8 @@ def _run(args) -> int:
 
 
 def _demo(args) -> int:
-    from .demo import generate
-    from .periods import parse_date
+    from aftersales.source.demo import generate
+    from aftersales.reports.periods import parse_date
 
     as_of = parse_date(args.as_of, "as_of") if args.as_of else dt.date.today()
     rows = generate(Path(args.dir), as_of=as_of, seed=args.seed, scale=args.scale, fmt=args.format, progress=_say)
@@ -96,8 +96,8 @@ def _demo(args) -> int:
 
 
 def _validate(args) -> int:
-    from .source import Source
-    from .validate import validate
+    from aftersales.source.reader import Source
+    from aftersales.source.validate import validate
 
     with Source.open(args.source) as source:
         problems = validate(source)
@@ -112,8 +112,8 @@ def _validate(args) -> int:
 
 
 def _notify(args) -> int:
-    from . import params
-    from .notify import send
+    from aftersales import params
+    from aftersales.notify.emails import send
 
     settings = params.load(args.params) if args.params else None
     outcome = send(args.run_dir, args.smtp, sender=args.sender, dry_run=args.dry_run, settings=settings,
@@ -130,7 +130,7 @@ def _notify(args) -> int:
 
 
 def _load(args) -> int:
-    from .load import load
+    from aftersales.source.load import load
 
     rows = load(args.src, args.into, replace=args.replace, schema=args.schema or "", progress=_say)
     print(f"loaded {len(rows)} tables, {sum(rows.values()):,} rows")
@@ -138,11 +138,11 @@ def _load(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .contract import DataError
-    from .notify import NotifyError
-    from .params import ParamsError
-    from .periods import PeriodError
-    from .run import RunError
+    from aftersales.source.contract import DataError
+    from aftersales.notify.emails import NotifyError
+    from aftersales.params import ParamsError
+    from aftersales.reports.periods import PeriodError
+    from aftersales.run.runner import RunError
 
     args = _parser().parse_args(argv)
     handlers = {"run": _run, "demo-data": _demo, "validate": _validate, "notify": _notify, "load": _load}

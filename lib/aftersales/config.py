@@ -20,8 +20,11 @@ OUTPUT_DIR = PROJECT_DIR / "outputs"
 DEMO_DIR = PROJECT_DIR / "data" / "demo"
 #: Remembered results that are costly to remake (validations of unchanged sources).
 CACHE_DIR = Path(os.environ.get("AFTERSALES_CACHE", PROJECT_DIR / "data" / "cache"))
-TEMPLATE_DIR = PACKAGE_DIR / "templates"
-STYLE_FILE = PACKAGE_DIR / "aftersales.mplstyle"
+#: What the pages are made of: templates, style sheet, scripts, chart style (present/).
+PRESENT_DIR = PACKAGE_DIR / "present"
+TEMPLATE_DIR = PRESENT_DIR / "templates"
+STATIC_DIR = PRESENT_DIR / "static"
+STYLE_FILE = PRESENT_DIR / "aftersales.mplstyle"
 
 #: The columns of alerts.csv (SPEC §5).
 ALERT_COLUMNS = ("rule", "account", "name", "owner", "owner_email", "value", "threshold", "message")

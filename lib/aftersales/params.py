@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .config import DEFAULT_PARAMS
+from aftersales.config import DEFAULT_PARAMS
 
 
 class ParamsError(ValueError):

@@ -1,0 +1,1 @@
+"""The analyst's widgets, views and drill-down in JupyterLab."""

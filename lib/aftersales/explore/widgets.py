@@ -1,0 +1,241 @@
+"""The analyst's controls in JupyterLab: period presets and dates, filters, drill-down, export.
+
+`explore(ctx)` is the one line a report notebook calls after `report.start`. In a live kernel with
+`interactive = True` (or the kernel `make lab` installs, which sets AFTERSALES_INTERACTIVE=1, so the
+parameters cell needs no edit) it shows the report's control bar — Today, MTD, YTD, Last month,
+Custom with date pickers, Refresh, the report's filters, Export — above two tabs: the report's
+grids and charts, redrawn in place whenever a control changes, and the drill-down
+(`drilldown.py`). Under papermill (`interactive = False`, the default, in a kernel without that
+variable) it returns None at once and builds nothing, so a scheduled run's page is as before.
+
+The figures come from `views.py` (the report modules' own grid functions on the filtered context)
+and `drill.py`; this module wires the controls to them. The explorer keeps what it shows (`view`,
+`items`, `detail`, `message`) so tests drive it by setting a control's `.value`, with no browser.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from aftersales.explore.drill import choice, holding, label, show
+
+#: The period buttons: the source screen's Today and month-to-date, and more.
+PRESETS = (("Today", "today"), ("MTD", "mtd"), ("YTD", "ytd"), ("Last month", "last-month"), ("Custom", "custom"))
+
+#: Set to "1" in the `aftersales` kernel `make lab` installs; a scheduled run's kernel never has it.
+LAB_ENV = "AFTERSALES_INTERACTIVE"
+
+
+def wanted(ctx) -> bool:
+    """True when the notebook runs for an analyst: `interactive = True`, or the lab's kernel."""
+    return bool(ctx.interactive) or os.environ.get(LAB_ENV) == "1"
+
+
+def explore(ctx, **options: Any) -> "Explorer | None":
+    """The report's explorer for an analyst (see `wanted`); None, and nothing shown, otherwise."""
+    if not wanted(ctx):
+        return None
+    return Explorer(ctx, **options)
+
+
+def preset_of(period) -> str:
+    """The preset button matching a period (`custom` when none does)."""
+    from aftersales.reports.periods import resolve
+
+    for _, name in PRESETS[:-1]:
+        if resolve(name, as_of=period.as_of) == period:
+            return name
+    return "custom"
+
+
+class Explorer:
+    """The control bar, the redrawn report, the drill-down and Export of one report notebook."""
+
+    def __init__(self, ctx, export_root: str | Path | None = None):
+        import ipywidgets as w
+
+        from aftersales.reports import drill
+        from aftersales.explore import views
+        from aftersales.config import OUTPUT_DIR
+        from aftersales.explore.drill import DrillDown
+
+        self.ctx = ctx
+        self.spec = views.SPECS[ctx.report]
+        self.as_of = ctx.period.as_of
+        self.export_root = Path(export_root) if export_root else OUTPUT_DIR / "explore"
+        self._hold = False
+        # What is on screen (read by tests).
+        self.view_ctx = ctx
+        self.view = None
+        self.message = ""
+        self._error: Exception | None = None
+        self.seconds: float | None = None
+        self.exported: Path | None = None
+
+        self.preset = w.ToggleButtons(options=PRESETS, value=preset_of(ctx.period), style={"button_width": "auto"})
+        self.date_from = w.DatePicker(description="From", value=ctx.period.start, layout=w.Layout(width="auto"))
+        self.date_to = w.DatePicker(description="To", value=ctx.period.end, layout=w.Layout(width="auto"))
+        self.refresh_button = w.Button(description="Refresh", icon="refresh", tooltip="Read the source again and redraw")
+        self.export_button = w.Button(description="Export", icon="download",
+                                      tooltip="Write this view's grids to CSV and a spreadsheet under outputs/explore/")
+        self.filters = {}
+        for f in self.spec.filters:
+            found = views.options(ctx, f)
+            self.filters[f.name] = w.SelectMultiple(
+                options=found, description=f.label, rows=min(6, max(2, len(found))),
+                layout=w.Layout(width="260px"), style={"description_width": "80px"})
+        self.clear_button = w.Button(description="Clear filters", tooltip="Show every row again")
+        self.status = w.HTML()
+        self.report_out = w.Output()
+        self.drill = DrillDown(drill.STEPS[ctx.report], int(ctx.params["report"]["drilldown_rows"]))
+        self.drill_key, self.drill_value, self.drill_item = self.drill.key, self.drill.value, self.drill.item
+
+        self.tabs = w.Tab(children=[self.report_out, self.drill.widget], titles=("Report", "Drill-down"))
+        bar = w.HBox([self.preset, self.date_from, self.date_to, self.refresh_button, self.export_button],
+                     layout=w.Layout(flex_flow="row wrap", align_items="center"))
+        filter_bar = w.HBox([*self.filters.values(), self.clear_button],
+                            layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        self.widget = w.VBox([bar, filter_bar, self.status, self.tabs])
+
+        self.preset.observe(self._on_preset, names="value")
+        for control in (self.date_from, self.date_to):
+            control.observe(self._on_date, names="value")
+        for control in self.filters.values():
+            control.observe(lambda _: None if self._hold else self.redraw(), names="value")
+        self.refresh_button.on_click(lambda _: self.redraw())
+        self.export_button.on_click(lambda _: self.export())
+        self.clear_button.on_click(lambda _: self.clear_filters())
+        self.redraw()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    @property
+    def error(self) -> Exception | None:
+        """The last exception shown in place of a view or a drill-down list (None when all went well)."""
+        return self._error or self.drill.error
+
+    @property
+    def items(self):
+        """The drill-down's list on screen (documents, clockings or accounts), or None."""
+        return self.drill.items
+
+    @property
+    def detail(self) -> list:
+        """The drill-down's detail on screen (grids of lines, or a list of documents)."""
+        return self.drill.detail
+
+    def _holding(self):
+        """Set controls without their observers redrawing."""
+        return holding(self)
+
+    # ------------------------------------------------------------ controls
+
+    def _on_preset(self, change) -> None:
+        if self._hold or change["new"] == "custom":
+            return
+        from aftersales.reports.periods import resolve
+
+        period = resolve(change["new"], as_of=self.as_of)
+        with self._holding():
+            self.date_from.value, self.date_to.value = period.start, period.end
+        self.redraw()
+
+    def _on_date(self, change) -> None:
+        if self._hold:
+            return
+        with self._holding():
+            self.preset.value = "custom"
+        self.redraw()
+
+    def clear_filters(self) -> None:
+        with self._holding():
+            for control in self.filters.values():
+                control.value = ()
+        self.redraw()
+
+    def chosen(self) -> dict[str, list]:
+        """The filters' chosen values (a filter with none keeps every row)."""
+        return {name: list(control.value) for name, control in self.filters.items() if control.value}
+
+    def period(self):
+        """The period of the date pickers, as of the notebook's as-of day."""
+        from aftersales.reports.periods import Period, PeriodError
+
+        start, end = self.date_from.value, self.date_to.value
+        if start is None or end is None:
+            raise PeriodError("Choose a first and a last day.")
+        return Period(start, end, self.as_of)
+
+    def describe(self) -> str:
+        """The period and the filters on screen, in words."""
+        labels = {f.name: f.label for f in self.spec.filters}
+        chosen = " · ".join(f"{labels[n]} {', '.join(map(str, v))}" for n, v in self.chosen().items())
+        return self.view_ctx.period_text + (f" · {chosen}" if chosen else "")
+
+    # ------------------------------------------------------------ the report
+
+    def redraw(self) -> None:
+        """Compute the view for the controls' period and filters and show it in place."""
+        from aftersales.present import tables as present
+        from aftersales.explore import views
+        from aftersales.reports.periods import PeriodError
+
+        started = time.perf_counter()
+        self.status.value = "Redrawing…"
+        self._error, self.message = None, ""
+        try:
+            period = self.period()
+            self.view_ctx = self.ctx.view(period, views.conditions(self.spec.filters, self.chosen()))
+            self.view = self.spec.compute(self.view_ctx)
+        except PeriodError as exc:
+            self.view, self.message = None, str(exc)
+        except Exception as exc:  # shown in place: a callback's exception would be lost in the log
+            self.view, self._error = None, exc
+            self.message = f"Could not draw this view: {type(exc).__name__}: {exc}"
+        if self.view is None:
+            items = [present.missing(self.message)]
+        elif self.view.empty:
+            self.message = f"No data for this selection ({self.describe()}). Choose other dates or clear a filter."
+            items = [present.missing(self.message)]
+        else:
+            notes = [present.note(self.spec.filter_note)] if self.chosen() and self.spec.filter_note else []
+            items = [*notes, *self.view.panels]
+        show(self.report_out, items)
+        self.drill.refresh(self.view, self.view_ctx, self.message)
+        self.seconds = time.perf_counter() - started
+        self._status(f"redrawn in {self.seconds:.2f} s")
+
+    def _status(self, text: str) -> None:
+        import html
+
+        self.status.value = (f"<b>{html.escape(self.ctx.report.capitalize())}</b> · "
+                             f"{html.escape(self.describe())} · {html.escape(text)}")
+
+    # ------------------------------------------------------------ export
+
+    def export(self) -> Path | None:
+        """Write the view's grids (data rows) and the drill-down lists on screen as a run writes its
+        tables, and the spreadsheet, under <outputs>/explore/<report>_<from>_<to>/; returns the folder."""
+        from aftersales.explore import export as explore_export
+
+        if self.view is None:
+            self._status("nothing to export: " + self.message)
+            return None
+        p = self.view_ctx.period
+        folder = self.export_root / f"{self.ctx.report}_{p.start.isoformat()}_{p.end.isoformat()}"
+        tables = {**{name: grid.rows for name, grid in self.view.grids.items()}, **self.drill.tables()}
+        about = {"report": self.ctx.report, "from": p.start.isoformat(), "to": p.end.isoformat(),
+                 "as_of": p.as_of.isoformat(),
+                 "filters": {k: [label(choice(v)) for v in vs] for k, vs in self.chosen().items()},
+                 "drill": self.drill.about()}
+        written = explore_export.write(folder, self.ctx.report, tables, about)
+        self.exported = folder
+        book = written["workbook"].get("file") or f"no spreadsheet ({written['workbook'].get('error')})"
+        self._status(f"exported {len(tables)} tables and {book} to {folder}")
+        return folder

@@ -1,0 +1,1 @@
+"""Owner emails, outreach drafts and sending them."""

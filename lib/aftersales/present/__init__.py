@@ -1,0 +1,1 @@
+"""How figures are shown: tables, tiles, charts, number formats, pages, the landing page, CSV tables, the spreadsheet."""

@@ -1,0 +1,216 @@
+"""The files a run leaves around the report pages (SPEC §5): landing page, spreadsheet, alerts,
+manifest.
+
+The landing page is what the dealer principal opens first: the dealer, the period, the
+headline tiles each report recorded (`ctx.record(tiles=[...])` → `<run>/summaries/<report>.json`),
+the alerts, a data-quality summary and a link to each report with its status; a failed
+report shows its reason instead of a link. Every page is one self-contained file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import platform
+import shutil
+from importlib import metadata
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from aftersales.config import ALERT_COLUMNS, STATIC_DIR, TEMPLATE_DIR
+from aftersales.present.fmt import change_class, tile_text
+from aftersales.reports.periods import Period
+
+PACKAGES = ("aftersales", "duckdb", "pandas", "numpy", "matplotlib", "papermill", "nbconvert",
+            "nbclient", "ipykernel", "ipywidgets", "pyyaml")
+
+#: The report pages' titles on the landing page.
+TITLES = {"parts": "Parts", "labour": "Labour", "workshop": "Workshop", "accounts": "Accounts",
+          "sales": "Sales performance"}
+#: Order of the headline tiles on the landing page: parts net, labour net, the accounts'
+#: sales and total GP%, workshop productivity, sales attainment.
+TILE_ORDER = ("parts", "labour", "accounts", "workshop", "sales")
+#: The tile a report puts on the landing page, shown empty when the report failed.
+EXPECTED_TILES = {
+    "parts": "Parts net sales", "labour": "Labour net sales", "accounts": "GP% (parts + labour)",
+    "workshop": "Workshop productivity (Pro%)", "sales": "Team sales attainment %",
+}
+
+log = logging.getLogger(__name__)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _summaries(run: Path) -> dict[str, dict]:
+    folder = run / "summaries"
+    out = {}
+    if folder.exists():
+        for path in sorted(folder.glob("*.json")):
+            out[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+def _alerts(run: Path) -> list[dict]:
+    path = run / "alerts.csv"
+    if not path.exists():
+        path.write_text(",".join(ALERT_COLUMNS) + "\n", encoding="utf-8")
+        return []
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, settings: dict,
+           parameters: dict, source_info: dict, seconds: float, book=None) -> None:
+    """Write index.html, the spreadsheet, alerts.csv and manifest.json into the run folder `run`
+    (which becomes `out` once complete)."""
+    from aftersales.present import workbook
+
+    summaries = _summaries(run)
+    alerts = _alerts(run)
+    report_rows = report_list(run, reports, statuses)
+    book_name = workbook.file_name(period.start, period.end)
+    about = {"Dealer": settings["dealer_name"], "Period": f"{period.start} to {period.end}",
+             "As of": period.as_of.isoformat()}
+    try:
+        book = book.close(about) if book is not None else workbook.write(run / book_name, run, about=about)
+    except Exception as exc:  # the pages are the product; a spreadsheet failure is reported, not fatal
+        log.exception("the spreadsheet could not be written")
+        (run / book_name).unlink(missing_ok=True)
+        book = {"file": None, "error": f"{type(exc).__name__}: {exc}"}
+    from aftersales.present import tables as present
+
+    present.use_settings(settings)
+    page = landing_page(period=period, dealer=settings["dealer_name"], reports=report_rows, alerts=alerts,
+                        summaries=summaries, thresholds=settings.get("alerts", {}), workbook=book)
+    (run / "index.html").write_text(page, encoding="utf-8")
+    manifest = {
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
+        "as_of": period.as_of.isoformat(),
+        "parameters": {**parameters, "out_dir": str(out)},
+        "settings": settings,
+        **source_info,
+        "reports": {r["name"]: {k: r[k] for k in ("status", "error", "seconds", "cpu_seconds", "html_bytes",
+                                                  "kernel_peak_mb")} for r in report_rows},
+        "index_bytes": (run / "index.html").stat().st_size,
+        "workbook": book,
+        "rows": {name: s.get("rows") for name, s in summaries.items()},
+        "data_quality": {name: s.get("quality", []) for name, s in summaries.items()},
+        "alerts": len(alerts),
+        "seconds": round(seconds, 3),
+        "versions": versions(),
+    }
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    shutil.rmtree(run / "status", ignore_errors=True)
+    shutil.rmtree(run / "summaries", ignore_errors=True)
+
+
+def report_list(run: Path, reports, statuses: dict) -> list[dict]:
+    """Each report of the run: status, reason when failed, duration, page size and link."""
+    rows = []
+    for report in reports:
+        status = statuses.get(report, {"status": "failed", "error": "not run"})
+        page = run / f"{report}.html"
+        rows.append({
+            "name": report, "title": TITLES.get(report, report.capitalize()), "status": status["status"],
+            "error": status.get("error"), "seconds": status.get("seconds"), "cpu_seconds": status.get("cpu_seconds"),
+            "html_bytes": status.get("html_bytes"), "kernel_peak_mb": status.get("kernel_peak_mb"),
+            "href": f"{report}.html" if page.exists() else None,
+            "size": size_text(page.stat().st_size) if page.exists() else "",
+        })
+    return rows
+
+
+def size_text(n: int | None) -> str:
+    if n is None:
+        return ""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f} MB"
+    return f"{max(1, round(n / 1000))} kB"
+
+
+def landing_tiles(summaries: dict[str, dict], reports=None, statuses: dict | None = None) -> list[dict]:
+    """Headline tiles of the landing page from what each report recorded; a report of the run
+    that recorded none (it failed) keeps its place with an empty tile saying so."""
+    order = {r: i for i, r in enumerate(TILE_ORDER)}
+    names = list(reports) if reports is not None else list(summaries)
+    tiles = []
+    for report in sorted(names, key=lambda r: order.get(r, len(order))):
+        recorded = summaries.get(report, {}).get("tiles")
+        if not recorded:
+            if report in EXPECTED_TILES and report not in summaries:
+                tiles.append({"label": EXPECTED_TILES[report], "report": report, "text": "–", "failed": True,
+                              "change_text": "report failed: see Reports below", "change_class": ""})
+            continue
+        for tile in recorded:
+            tiles.append({**tile, "report": report, "text": tile_text(tile),
+                          "change_class": change_class(tile.get("change"))})
+    return tiles
+
+
+def _alerts_table(alerts: list[dict]) -> tuple[str, list[dict]]:
+    """The alerts as one sortable, searchable grid, and a count per rule."""
+    from aftersales.present import tables as present
+    from aftersales.reports.alerts import RULE_TITLES
+
+    if not alerts:
+        return "", []
+    frame = pd.DataFrame(alerts, columns=list(ALERT_COLUMNS))
+    for column in ("value", "threshold"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    counts = frame["rule"].value_counts()
+    rules = [{"rule": rule, "title": RULE_TITLES.get(rule, rule), "count": int(n)} for rule, n in counts.items()]
+    shown, note = present.on_page(frame)
+    table = present.table_html(shown, columns=["rule", "account", "name", "owner", "value", "threshold", "message"],
+                               table_id="grid-alerts")
+    return note + table, rules
+
+
+def _quality(summaries: dict[str, dict], reports) -> list[dict]:
+    """Per report: rows read, used and set aside, and the checks that found rows."""
+    out = []
+    for report in reports:
+        s = summaries.get(report)
+        if s is None:
+            continue
+        rows = s.get("rows") or {}
+        checks = s.get("quality") or []
+        found = [q for q in checks if q.get("rows")]
+        out.append({"report": report, "title": TITLES.get(report, report.capitalize()),
+                    "read": rows.get("read"), "used": rows.get("used"), "set_aside": rows.get("set_aside"),
+                    "found": found, "clean": len(checks) - len(found)})
+    return out
+
+
+def landing_page(*, period: Period, dealer: str, reports: list[dict], alerts: list[dict], summaries: dict,
+                 thresholds: dict | None = None, workbook: dict | None = None) -> str:
+    """The landing page's HTML (every value escaped; the tables come escaped from present); the
+    same run gives the same page, so it holds no clock times or durations."""
+    from markupsafe import Markup
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
+    env.filters["num"] = lambda v: "" if v is None else f"{int(v):,}"
+    css = (STATIC_DIR / "pack.css").read_text(encoding="utf-8")
+    js = (STATIC_DIR / "grid.js").read_text(encoding="utf-8")
+    names = [r["name"] for r in reports]
+    table, rules = _alerts_table(alerts)
+    ok = [r for r in reports if r["status"] == "ok"]
+    return env.get_template("index.html.j2").render(
+        dealer=dealer, period=period, reports=reports, alerts=alerts, alerts_table=Markup(table), rules=rules,
+        thresholds=thresholds or {}, quality=_quality(summaries, names), tiles=landing_tiles(summaries, names),
+        css=Markup(css), js=Markup(js), workbook=workbook or {}, ok=len(ok),
+        has_accounts="accounts" in names,
+    )

@@ -1,0 +1,496 @@
+"""How figures are shown: grids as HTML tables with the colour legend, tiles, charts, notes.
+
+Every function returns an object that Jupyter displays (HTML or image); none computes a
+figure. Text that comes from the data is escaped: it is shown, never interpreted.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+from IPython.display import HTML
+
+from aftersales.config import STATIC_DIR, STYLE_FILE
+from aftersales.present.fmt import cell, change_class, tile_text
+from aftersales.reports.grids import Grid, top_rows
+
+MONEY = {
+    "gross", "discount", "net", "cost", "profit", "variance", "invoiced", "returned",
+    "requisitioned", "reversed", "received", "movement", "vor_loss", "sales", "sales_prior",
+    "margin", "margin_prior", "charged", "sales_target", "margin_target", "lead_cost",
+    "cost_per_lead", "pipeline", "clv", "annual_cost", "commission", "potential_revenue",
+    "value", "threshold", "efficiency", "sales_ytd", "sales_ytd_prior", "margin_ytd", "margin_ytd_prior",
+}
+PERCENT_SUFFIX = ("_pct", "_pts")
+HOURS = {"open", "close", "direct", "indirect", "idle", "attended", "allowed", "taken", "customer_hours"}
+QUANTITY = {"current", "d30", "d60", "d90", "d120", "d120_plus", "total", "quantity"}
+
+LABELS = {
+    "gp_pct": "GP%", "gp_pct_prior": "Prior GP%", "gp_change_pts": "GP% change (pts)",
+    "growth_pct": "Growth %", "first_pick_pct": "First pick %", "vor_loss": "VOR loss",
+    "d30": "30", "d60": "60", "d90": "90", "d120": "120", "d120_plus": "120+",
+    "idle_pct": "Idle%", "util_pct": "Util%", "effi_pct": "Effi%", "pro_pct": "Pro%",
+    "wip_no": "WIP", "doc_type": "Type", "sales_prior": "Prior sales", "margin_prior": "Prior margin",
+    "clv": "CLV", "clv_cost_ratio": "CLV / cost", "win_rate_pct": "Win rate %",
+    "sales_attainment_pct": "Sales attainment %", "margin_attainment_pct": "Margin attainment %",
+    "sales_ytd": "Sales YTD", "sales_ytd_prior": "Prior sales YTD", "margin_ytd": "Margin YTD",
+    "margin_ytd_prior": "Prior margin YTD",
+}
+
+_ASSETS_SHOWN = False
+_TABLES_SHOWN = 0  # tables without a name shown in this kernel
+#: Rows of a table written as HTML: its first page (the rest follow as data for the script).
+FIRST_PAGE_ROWS = 25
+
+
+@functools.cache
+def display() -> tuple[frozenset[str], frozenset[str], dict[str, str]]:
+    """Money and hours columns and header labels: the pack's own, and those each report module
+    names for its own columns (its `DISPLAY`)."""
+    from importlib import import_module
+
+    from aftersales.config import REPORTS
+
+    money, hours, labels = set(MONEY), set(HOURS), dict(LABELS)
+    for report in REPORTS:
+        extra = getattr(import_module(f"aftersales.reports.{report}"), "DISPLAY", None) or {}
+        money |= set(extra.get("money", ()))
+        hours |= set(extra.get("hours", ()))
+        labels |= dict(extra.get("labels", {}))
+    return frozenset(money), frozenset(hours), labels
+
+
+def label(column: str) -> str:
+    return display()[2].get(column, column.replace("_", " ").capitalize())
+
+
+def _kind(column: str, series: pd.Series) -> str:
+    money, hours, _ = display()
+    if column in money:
+        return "money"
+    if column == "clv_cost_ratio":
+        return "factor"
+    if "_pct" in column or column.endswith(PERCENT_SUFFIX):
+        return "ratio"
+    if column in hours:
+        return "hours"
+    if column in QUANTITY:
+        return "quantity"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    if pd.api.types.is_bool_dtype(series):
+        return "text"
+    if pd.api.types.is_integer_dtype(series):
+        return "count"
+    if pd.api.types.is_float_dtype(series):
+        return "quantity"
+    return "text"
+
+
+def _row_class(row: Mapping) -> str:
+    doc_type = row.get("doc_type")
+    profit = row.get("profit")
+    loss = profit is not None and not (isinstance(profit, float) and math.isnan(profit)) and profit < 0
+    if doc_type == "credit":
+        return "as-credit"
+    if loss and doc_type in (None, "invoice"):
+        return "as-loss"
+    if doc_type == "invoice":
+        return "as-invoice"
+    return ""
+
+
+def _table_id(table_id: str) -> str:
+    """The page id of a table: `grid-<name>` for grids, `table-<name>` for the others (so a
+    table never takes a section's anchor); tables without a name are numbered in show order."""
+    global _TABLES_SHOWN
+    if not table_id:
+        _TABLES_SHOWN += 1
+        return f"table-{_TABLES_SHOWN}"
+    ident = re.sub(r"[^A-Za-z0-9_-]", "-", table_id)
+    return ident if ident.startswith(("grid-", "table-")) else f"table-{ident}"
+
+
+def table_html(
+    rows: pd.DataFrame,
+    total: pd.DataFrame | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    table_id: str = "",
+    interactive: bool = True,
+) -> str:
+    """An HTML table: header, one row per data row (classed by the legend), totals in tfoot.
+
+    A month of documents is thousands of rows, so the page stays small: the first page of
+    rows is HTML (what a reader without scripts sees, with a note on the rest), the other
+    rows follow as compact JSON of their shown text, which the page's script turns into rows
+    (as text, never markup) before it sorts, searches and pages them. Cells carry no
+    attributes: text columns are left-aligned by one style rule of the table, and the script
+    sorts by the shown text (numbers read back from it). Every value is escaped: text from
+    the data is shown, never interpreted.
+    """
+    columns = list(columns or rows.columns)
+    kinds = {c: _kind(c, rows[c]) if c in rows else "text" for c in columns}
+    ident = _table_id(table_id)
+    left = [i + 1 for i, c in enumerate(columns) if kinds[c] in ("text", "date")]
+    style = ""
+    if left:
+        cells = ",".join(f"#{ident} td:nth-child({i})" for i in left)
+        style = f"<style>{cells}{{text-align:left}}@media print{{{cells}{{white-space:normal}}}}</style>"
+    head = "".join(
+        f'<th class="{"as-text" if kinds[c] in ("text", "date") else "as-num"}">{html.escape(label(c))}</th>'
+        for c in columns
+    )
+    shown = [[cell(v, kinds[c])[0] for v in rows[c]] if c in rows else [""] * len(rows) for c in columns]
+    classes = [_row_class(r) for r in rows[[c for c in ("doc_type", "profit") if c in rows]].to_dict("records")]
+    in_html = len(rows) if not interactive or len(rows) <= FIRST_PAGE_ROWS else FIRST_PAGE_ROWS
+    escape = html.escape
+    body = []
+    for i in range(in_html):
+        cls = classes[i]
+        body.append((f'<tr class="{cls}">' if cls else "<tr>")
+                    + "".join(f"<td>{escape(col[i], quote=False)}</td>" for col in shown) + "</tr>")
+    foot = ""
+    if total is not None and len(total):
+        record = total.iloc[0].to_dict()
+        tds = []
+        for i, c in enumerate(columns):
+            if c in record:
+                text, _ = cell(record[c], kinds[c])
+            else:
+                text = "Total" if i == 0 else ""
+            tds.append(f"<td>{escape(text, quote=False)}</td>")
+        foot = '<tfoot><tr class="as-total">' + "".join(tds) + "</tr></tfoot>"
+    rest = ""
+    if in_html < len(rows):
+        names = sorted(set(classes[in_html:]))
+        index = {name: k for k, name in enumerate(names)}
+        data = {"classes": names,
+                "rows": [[index[classes[i]], *(col[i] for col in shown)] for i in range(in_html, len(rows))]}
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        more = len(rows) - in_html
+        rest = (f'<script type="application/json" class="as-rows" data-for="{ident}">{text}</script>'
+                f'<div class="as-more">{more:,} more rows appear when the page\'s script runs '
+                "(open the file in a web browser).</div>")
+    cls = "as-grid" if interactive else "as-grid as-static"
+    if len(columns) > 16:  # printed smaller, so that A4 landscape holds every column
+        cls += " as-wide2"
+    elif len(columns) > 11:
+        cls += " as-wide1"
+    return (
+        f'<div class="as-wide">{style}<table class="{cls}" id="{ident}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody>{foot}</table>{rest}</div>"
+    )
+
+
+def assets() -> HTML:
+    """The pack's stylesheet and table script; shown once at the top of each report (the
+    exported page's template adds only a few layout rules: this is the page's look)."""
+    css = (STATIC_DIR / "pack.css").read_text(encoding="utf-8")
+    js = (STATIC_DIR / "grid.js").read_text(encoding="utf-8")
+    return HTML(f"<style>{css}</style><script>{js}</script>")
+
+
+def _refresh_script() -> str:
+    return "<script>window.asGridSetup && window.asGridSetup();</script>"
+
+
+def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True, top: str | None = None) -> HTML:
+    """A grid with its totals row, colour legend and notes; sorts, searches and pages in the page.
+    A grid longer than a page carries shows its first rows, or with `top` its rows of the
+    highest `top` (the biggest accounts, not the first codes)."""
+    parts = [notes_html(g.notes)]
+    if g.rows.empty:
+        parts.append('<div class="as-missing">No data in this period.</div>')
+        return HTML("".join(parts))
+    if legend:
+        parts.append(legend_html())
+    rows, cut = on_page(g.rows, top)
+    parts.append(cut)
+    parts.append(table_html(rows, g.total, columns=columns, table_id=f"grid-{g.name}"))
+    parts.append(_refresh_script())
+    return HTML("".join(parts))
+
+
+#: Rows a table carries in a page (`report.page_rows`, set by report.start); longer grids show
+#: their first or top rows (the totals row, the CSV files and the spreadsheet hold everything),
+#: so that a page stays small enough to mail.
+PAGE_ROWS = 1000
+
+
+def use_settings(settings: Mapping) -> None:
+    """Take the page settings of a run or notebook (`report.page_rows`)."""
+    global PAGE_ROWS
+    PAGE_ROWS = int(settings.get("report", {}).get("page_rows", PAGE_ROWS))
+
+
+def on_page(rows: pd.DataFrame, top: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The rows of a table a page carries, and the note saying so when they are not all."""
+    if len(rows) <= PAGE_ROWS:
+        return rows, ""
+    if top:
+        shown = rows.sort_values(top, ascending=False, na_position="last", kind="stable").head(PAGE_ROWS)
+        which = f"The {PAGE_ROWS:,} rows with the highest {label(top)} (of {len(rows):,}) are shown here"
+    else:
+        shown = rows.head(PAGE_ROWS)
+        which = f"The first {PAGE_ROWS:,} of {len(rows):,} rows are shown here"
+    text = f"{which}; the totals row counts every row, and the CSV table and the spreadsheet hold them all."
+    return shown, notes_html([text])
+
+
+def frame(rows: pd.DataFrame, *, columns: Sequence[str] | None = None, legend: bool = False,
+          empty: str = "No data in this period.", table_id: str = "", top: str | None = None) -> HTML:
+    """A plain frame as a sortable, searchable, paged table (drill-downs, lists)."""
+    if rows.empty:
+        return HTML(f'<div class="as-missing">{html.escape(empty)}</div>')
+    shown, cut = on_page(rows, top)
+    out = (legend_html() if legend else "") + cut + table_html(shown, columns=columns, table_id=table_id)
+    return HTML(out + _refresh_script())
+
+
+def legend_html() -> str:
+    return (
+        '<div class="as-legend">Legend: <span class="as-k-invoice">invoice</span>'
+        '<span class="as-k-credit">credit</span>'
+        '<span class="as-k-loss">loss (negative profit and GP%)</span>'
+        '<span class="as-k-total">totals</span></div>'
+    )
+
+
+def notes_html(notes: Iterable[str]) -> str:
+    return "".join(f'<div class="as-note">{html.escape(n)}</div>' for n in notes)
+
+
+def note(text: str) -> HTML:
+    return HTML(notes_html([text]))
+
+
+def missing(text: str) -> HTML:
+    """In place of a section whose data the source lacks."""
+    return HTML(f'<div class="as-missing">{html.escape(text)}</div>')
+
+
+def section(title: str, anchor: str | None = None) -> HTML:
+    anchor = anchor or title.lower().replace(" ", "-")
+    return HTML(f'<h2 class="as-section" id="{html.escape(anchor)}">{html.escape(title)}</h2>')
+
+
+def title(report: str, dealer: str, period_text: str, sections: Sequence[str]) -> HTML:
+    """The title block: report, dealer, period and as-of, a link back to the pack, the contents."""
+    toc = " ".join(
+        f'<a href="#{html.escape(s.lower().replace(" ", "-"))}">{html.escape(s)}</a>' for s in sections
+    )
+    return HTML(
+        '<div class="as-report"><div class="as-title"><a class="as-home" href="index.html">All reports</a>'
+        f"<h1>{html.escape(report)}</h1>"
+        f'<div class="as-sub">{html.escape(dealer)} · {html.escape(period_text)}</div></div>'
+        f'<nav class="as-toc" aria-label="Contents">{toc}</nav></div>'
+    )
+
+
+def tiles(items: Sequence[Mapping]) -> HTML:
+    """Headline tiles: each {label, value, kind, change?, change_text?}."""
+    out = []
+    for item in items:
+        change = ""
+        if item.get("change_text"):
+            cls = change_class(item.get("change"))
+            change = f'<div class="as-change {cls}">{html.escape(item["change_text"])}</div>'
+        out.append(
+            f'<div class="as-tile"><div class="as-label">{html.escape(item["label"])}</div>'
+            f'<div class="as-value">{html.escape(tile_text(item))}</div>{change}</div>'
+        )
+    return HTML('<div class="as-tiles">' + "".join(out) + "</div>")
+
+
+def dictionary(kpis: Mapping[str, str]) -> HTML:
+    """The KPI dictionary: each figure's formula in words."""
+    rows = "".join(
+        f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in kpis.items()
+    )
+    return HTML(f'<table class="as-grid as-static as-dict"><thead><tr><th class="as-text">Figure</th>'
+                f'<th class="as-text">How it is computed</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
+# ---------------------------------------------------------------- charts
+
+def figure(width: float = 9.0, height: float = 3.6):
+    """A matplotlib Figure in the pack's style (no pyplot: no global state, no backend)."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        ax = fig.add_subplot()
+    return fig, ax
+
+
+def image(fig, alt: str) -> HTML:
+    """A figure as an embedded PNG (self-contained, deterministic bytes)."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return HTML(f'<div class="as-chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/></div>')
+
+
+def sales_chart(rows: pd.DataFrame, x: str, title: str, *, bars: str = "net", line: str = "gp_pct") -> HTML:
+    """Bars of a money column with a GP% line on a second axis."""
+    import matplotlib
+
+    if rows.empty:
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure()
+        labels = [pd.Timestamp(v).strftime("%d %b") if x == "date" else str(v) for v in rows[x]]
+        ax.bar(labels, rows[bars], color="#1f4e79", label=label(bars))
+        ax.set_ylabel(label(bars))
+        ax.set_title(title)
+        ax2 = ax.twinx()
+        ax2.plot(labels, rows[line], color="#e07b00", marker="o", label=label(line))
+        ax2.set_ylabel(label(line))
+        ax2.grid(False)
+        if len(labels) > 12:
+            step = max(1, len(labels) // 12)
+            ax.set_xticks(range(0, len(labels), step))
+            ax.set_xticklabels(labels[::step])
+        ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
+        fig.legend(loc="outside lower center", ncol=2, fontsize="small")
+        return image(fig, title)
+
+
+def bar_chart(rows: pd.DataFrame, x: str, ys: Sequence[str], title: str, *, stacked: bool = False,
+              targets: Mapping[str, float] | None = None, horizontal: bool = False) -> HTML:
+    """Grouped or stacked bars of one or more columns per key, with optional target lines."""
+    import matplotlib
+    import numpy as np
+
+    if rows.empty:
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure()
+        labels = [str(v) for v in rows[x]]
+        pos = np.arange(len(labels))
+        width = 0.8 if stacked else 0.8 / len(ys)
+        bottom = np.zeros(len(labels))
+        for i, y in enumerate(ys):
+            values = rows[y].astype("float64").fillna(0).to_numpy()
+            offset = 0 if stacked else (i - (len(ys) - 1) / 2) * width
+            if stacked:
+                ax.bar(pos, values, width, bottom=bottom, label=label(y))
+                bottom = bottom + values
+            else:
+                ax.bar(pos + offset, values, width, label=label(y))
+        for i, (name, value) in enumerate((targets or {}).items()):
+            ax.axhline(value, linestyle="--", linewidth=1, color=f"C{i}", label=f"{name} target {value:g}")
+        ax.set_xticks(pos)
+        ax.set_xticklabels(labels, rotation=45 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
+        ax.set_title(title)
+        fig.legend(loc="outside lower center", ncol=min(len(ys) + len(targets or {}), 4), fontsize="small")
+        return image(fig, title)
+
+
+def quality(dq, detail_rows: int = 50) -> HTML:
+    """The data-quality section: each check with its row count and treatment, then the rows."""
+    parts = [table_html(dq.frame(), table_id="data-quality", interactive=False)]
+    for check, detail in dq.details.items():
+        shown = detail.head(detail_rows)
+        total = detail.attrs.get("rows", len(detail))
+        more = f" (first {min(detail_rows, len(detail))} of {total:,})" if total > len(shown) else ""
+        parts.append(f"<h4>{html.escape(check)}{more}</h4>")
+        parts.append(table_html(shown, interactive=False))
+    return HTML("".join(parts))
+
+
+def line_chart(rows: pd.DataFrame, x: str, series: Sequence[str], title: str, *, ylabel: str = "",
+               names: Mapping[str, str] | None = None) -> HTML:
+    """One line per column of `series` against `x` (e.g. months); legend entries are the column
+    names as given (codes from the data are shown as they are), or `names[column]` when given."""
+    import matplotlib
+
+    if rows.empty or not len(series):
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure()
+        labels = [str(v) for v in rows[x]]
+        for col in series:
+            legend = (names or {}).get(col, str(col))
+            ax.plot(labels, rows[col].astype("float64").to_numpy(), marker="o", label=legend)
+        ax.set_title(title)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
+        fig.legend(loc="outside lower center", ncol=min(len(series), 5), fontsize="small")
+        return image(fig, title)
+
+
+#: The most points a scatter chart names; the others are drawn without a name.
+SCATTER_NAMES = 20
+
+
+def scatter_chart(rows: pd.DataFrame, x: str, y: str, labels: str, title: str, *,
+                  names: int = SCATTER_NAMES) -> HTML:
+    """One point per row (e.g. a rep's customer hours against its margin), named by `labels`:
+    at most `names` points are named, those of the highest `y`, and the title then says so
+    (sixty names on one chart cover each other)."""
+    import matplotlib
+
+    shown = rows.dropna(subset=[x, y]) if not rows.empty else rows
+    if shown.empty:
+        return missing(f"No data for the chart “{title}”.")
+    named, scope = top_rows(shown, y, labels, names, "")
+    if scope:
+        title = f"{title} (named: the {names} of the highest {label(y).lower()}, of {len(shown):,})"
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure()
+        ax.scatter(shown[x].astype("float64"), shown[y].astype("float64"), color="#1f4e79", zorder=3)
+        for _, record in named.iterrows():
+            ax.annotate(str(record[labels]), (float(record[x]), float(record[y])), fontsize=8,
+                        xytext=(4, 4), textcoords="offset points")
+        ax.axhline(0, color="#8a96a8", linewidth=0.8)
+        ax.set_xlabel(label(x))
+        ax.set_ylabel(label(y))
+        ax.set_title(title)
+        return image(fig, title)
+
+
+def hbar_chart(rows: pd.DataFrame, key: str, value: str, title: str, *, annotate: str | None = None) -> HTML:
+    """Horizontal bars of one column, first row on top (rankings, funnels); `annotate` is
+    written beside each bar (e.g. a count)."""
+    import matplotlib
+
+    if rows.empty:
+        return missing(f"No data for the chart “{title}”.")
+    with matplotlib.rc_context(fname=str(STYLE_FILE)):
+        fig, ax = figure(height=max(2.0, 0.45 * len(rows) + 1.0))
+        labels = [str(v) for v in rows[key]]
+        values = rows[value].astype("float64").fillna(0).to_numpy()
+        pos = list(range(len(labels)))[::-1]
+        ax.barh(pos, values, color="#1f4e79")
+        ax.set_yticks(pos)
+        ax.set_yticklabels(labels)
+        if annotate is not None:
+            for p, v, note_value in zip(pos, values, rows[annotate]):
+                ax.annotate(f"{label(annotate)}: {note_value}", (v, p), xytext=(4, 0), textcoords="offset points",
+                            va="center", fontsize=8)
+        ax.set_xlabel(label(value))
+        ax.set_title(title)
+        return image(fig, title)
+
+
+def unless(missing_text: str, *shown: HTML) -> HTML:
+    """The shown items, or in their place the note saying what data would fill the section."""
+    if missing_text:
+        return missing(missing_text)
+    return HTML("".join(item.data for item in shown))

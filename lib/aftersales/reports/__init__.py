@@ -1,0 +1,1 @@
+"""Every figure: formulas, the grid shape, periods, data quality and one module per report."""

@@ -1,0 +1,161 @@
+"""What a report notebook starts with: checked parameters, the period, the source, outputs.
+
+A notebook's parameters cell holds literals only; its next cell is `ctx = report.start(...)`,
+which validates them here (dates, the report's name) and opens the data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from aftersales import params as params_module
+from aftersales.config import REPORTS
+from aftersales.source.contract import TABLES
+from aftersales.present.csvtables import write_csv
+from aftersales.reports.grids import Grid, in_period
+from aftersales.reports.periods import Period, parse_date, resolve
+from aftersales.source.reader import Source
+
+@dataclass
+class DataQuality:
+    """Rows the report read, used and set aside, with the reason and the rows themselves."""
+
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    details: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def add(self, check: str, rows: int, treatment: str, detail: pd.DataFrame | None = None) -> None:
+        self.checks.append({"check": check, "rows": int(rows), "treatment": treatment})
+        if detail is not None and len(detail):
+            self.details[check] = detail
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.checks, columns=["check", "rows", "treatment"])
+
+
+@dataclass
+class Context:
+    report: str
+    period: Period
+    params: dict[str, Any]
+    source: Source
+    out_dir: Path | None = None
+    interactive: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+    #: The explorer's filters: table → SQL condition its rows must meet (empty in a scheduled run).
+    filters: dict[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ data
+    def has(self, table: str) -> bool:
+        return self.source.has(table)
+
+    def table(self, name: str) -> duckdb.DuckDBPyRelation | None:
+        """The whole table (up to as_of is the caller's filter), or None when absent."""
+        return self._filtered(name, self.source.table(name)) if self.source.has(name) else None
+
+    def lines(self, name: str, period: Period | None = None) -> duckdb.DuckDBPyRelation:
+        """The table's rows whose reporting date falls in the period (both days included)."""
+        period = period or self.period
+        column = TABLES[name].date_column
+        return self._filtered(name, self.source.table(name)).filter(in_period(column, period.start, period.last))
+
+    def _filtered(self, name: str, rows: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+        condition = self.filters.get(name)
+        return rows.filter(condition) if condition else rows
+
+    def view(self, period: Period | None = None, filters: dict[str, str] | None = None) -> "Context":
+        """A copy for exploring another period and filters (table → SQL condition); it writes nothing."""
+        return dataclasses.replace(self, period=period or self.period, filters=dict(filters or {}),
+                                   out_dir=None, summary={})
+
+    @property
+    def period_text(self) -> str:
+        p = self.period
+        text = f"{p.start:%d %b %Y} to {p.end:%d %b %Y}"
+        return text + f" · as of {p.as_of:%d %b %Y}"
+
+    # ------------------------------------------------------------ outputs
+    def save(self, item: Grid | pd.DataFrame, name: str | None = None) -> None:
+        """Write a grid's data rows (never the totals row) to tables/<report>/<name>.csv."""
+        if self.out_dir is None:
+            return
+        rows = item.rows if isinstance(item, Grid) else item
+        name = name or (item.name if isinstance(item, Grid) else None)
+        path = self.out_dir / "tables" / self.report / f"{name}.csv"
+        write_csv(rows, path)
+
+    def save_all(self, grids: dict[str, Grid]) -> None:
+        for name, g in grids.items():
+            self.save(g, name)
+
+    def record(self, **values: Any) -> None:
+        """Figures the landing page and the manifest show (tiles, data-quality counts)."""
+        self.summary.update(values)
+        if self.out_dir is None:
+            return
+        path = self.out_dir / "summaries" / f"{self.report}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_no_nan(self.summary), indent=2, default=_json_default, allow_nan=False),
+                        encoding="utf-8")
+
+
+def _no_nan(value: Any) -> Any:
+    """Empty ratios (NaN) become JSON null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    return value
+
+
+def _json_default(value: Any):
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def start(
+    report: str,
+    *,
+    source: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    period: str = "",
+    as_of: str = "",
+    params_file: str = "",
+    out_dir: str = "",
+    interactive: bool = False,
+) -> Context:
+    """Check a notebook's parameters and open its data; errors name the bad parameter."""
+    if report not in REPORTS:
+        raise ValueError(f"unknown report {report!r}; choose one of {', '.join(REPORTS)}")
+    day = parse_date(as_of, "as_of") if as_of else dt.date.today()
+    the_period = resolve(period or None, as_of=day, date_from=date_from or None, date_to=date_to or None)
+    settings = params_module.load(params_file or None)
+    if not source:
+        from aftersales.source import demo_store as demo_source
+
+        source = str(demo_source.ensure(day))
+    from aftersales.present import tables as present
+
+    present.use_settings(settings)
+    ctx = Context(
+        report=report,
+        period=the_period,
+        params=settings,
+        source=Source.open(source, settings),
+        out_dir=Path(out_dir) if out_dir else None,
+        interactive=bool(interactive),
+    )
+    return ctx

@@ -1,0 +1,197 @@
+"""Report kernels that start warm: forked from a process that has already imported what
+every report uses, instead of a new Python that imports it all again.
+
+A fresh kernel costs about 1.5 s before the first cell runs (Python, IPython, pandas,
+DuckDB, matplotlib and the workbook imported, the first chart's fonts loaded), which is
+most of a small report. In a run, each report process is forked from a server that
+imported and warmed those once (`warm`); before the notebook starts, the report process
+forks a spare (`Spare.fork`): a copy of itself that waits. When papermill asks for the
+kernel, `PreloadedProvisioner` (named in the run's private kernel spec) hands the
+connection file to the spare, which becomes the kernel at once. Outside a run, or if
+there is no spare, the provisioner starts a kernel the ordinary way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+from jupyter_client.provisioning import LocalProvisioner
+#: What a report kernel uses; imported once per run by the server reports are forked from.
+MODULES = (
+    "ipykernel.kernelapp", "IPython.display", "pandas", "numpy", "duckdb",
+    "matplotlib.figure", "matplotlib.backends.backend_agg",
+    "aftersales.run.context", "aftersales.present.tables", "aftersales.reports.parts", "aftersales.reports.labour",
+    "aftersales.reports.workshop", "aftersales.reports.accounts", "aftersales.reports.alerts", "aftersales.reports.sales",
+)
+
+_spare: Spare | None = None
+
+
+def warm() -> None:
+    """Import the report modules and draw one chart (fonts, renderer) so forks start warm.
+
+    Opens no database connection and starts no thread: the process is forked afterwards."""
+    from importlib import import_module
+
+    for name in MODULES:
+        import_module(name)
+    from aftersales.present import tables as present
+
+    fig, ax = present.figure(2, 1)
+    ax.plot([0, 1], [0, 1], label="warm")
+    ax.set_title("warm")
+    present.image(fig, "warm")
+
+
+class _Forked:
+    """The few `subprocess.Popen` methods a provisioner uses, for a forked child."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        return self._reap(os.WNOHANG)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        return self._reap(0)
+
+    def _reap(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:
+                self.returncode = -1
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class Spare:
+    """A forked copy of this process, waiting to become a kernel."""
+
+    def __init__(self, pid: int, pipe: int):
+        self.pid, self.pipe = pid, pipe
+
+    @classmethod
+    def fork(cls) -> Spare:
+        """Fork a spare; call it from a single-threaded process with no event loop running."""
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(write)
+            _become_kernel(read)  # never returns
+        os.close(read)
+        return cls(pid, write)
+
+    def launch(self, connection_file: str, cwd: str, env: dict[str, str]) -> _Forked:
+        """Start the kernel in the spare; returns its process handle."""
+        os.write(self.pipe, json.dumps({"connection_file": connection_file, "cwd": cwd, "env": env}).encode())
+        os.close(self.pipe)
+        return _Forked(self.pid)
+
+    def discard(self) -> None:
+        """A spare that is not needed exits when its pipe closes."""
+        try:
+            os.close(self.pipe)
+        except OSError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _become_kernel(pipe: int) -> None:
+    """In the spare: wait for the connection file, then run the kernel in this process."""
+    code = 1
+    try:
+        os.setsid()  # its own process group, as a launched kernel has: signals reach it alone
+        from aftersales.run.worker import die_with_parent
+
+        die_with_parent()
+        chunks = []
+        while chunk := os.read(pipe, 65536):
+            chunks.append(chunk)
+        os.close(pipe)
+        if not chunks:
+            os._exit(0)
+        order = json.loads(b"".join(chunks))
+        os.environ.clear()
+        os.environ.update(order["env"])
+        os.chdir(order["cwd"])
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        sys.argv = [sys.executable, "-m", "ipykernel_launcher", "-f", order["connection_file"]]
+        from ipykernel.kernelapp import IPKernelApp
+
+        IPKernelApp.launch_instance(argv=sys.argv[3:])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(code)
+
+
+def prepare() -> None:
+    """Fork this process's spare kernel (in a run's report process, before the notebook)."""
+    global _spare
+    _spare = Spare.fork()
+
+
+def release() -> None:
+    """Let an unused spare go (the notebook never asked for a kernel)."""
+    global _spare
+    if _spare is not None:
+        _spare.discard()
+        _spare = None
+
+
+def _take() -> Spare | None:
+    global _spare
+    spare, _spare = _spare, None
+    return spare
+
+
+class PreloadedProvisioner(LocalProvisioner):
+    """Starts the kernel in this process's spare when there is one; otherwise as usual."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> dict:
+        spare = _take()
+        if spare is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        self.process = spare.launch(self.parent.connection_file, cwd, env)
+        self.pid = self.pgid = self.process.pid
+        self.cwd = cwd
+        return self.connection_info

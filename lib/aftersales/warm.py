@@ -1,8 +1,0 @@
-"""Imported by a run's process server before it forks the report processes: every report
-then starts with its modules imported and its first chart's fonts loaded (see kernel.py)."""
-
-from .export import warm as _warm_export
-from .kernel import warm as _warm_kernel
-
-_warm_kernel()
-_warm_export()
