@@ -3,15 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.test-stamp
 ARGS ?=
 
-.PHONY: setup report test lab bench clean
+.PHONY: setup report test lint lab bench clean
 
+# What a run needs, and nothing more.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+# The tests' extras on top: browser driver, SMTP server, property tests, the layers linter, ruff.
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(TEST_STAMP)
 
 setup: $(STAMP)
 
@@ -19,9 +26,13 @@ setup: $(STAMP)
 report: setup
 	$(VENV)/bin/aftersales run $(ARGS)
 
-## The test suite.
-test: setup
+## Lint (ruff) and the layers contract (import-linter), then the test suite.
+test: $(TEST_STAMP) lint
 	$(PY) -m pytest -q $(ARGS)
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check lib tests benchmarks tools
+	PYTHONPATH=lib $(VENV)/bin/lint-imports
 
 # JupyterLab lives in its own venv: its dependencies (jsonschema's format checkers) would slow
 # every papermill/nbconvert import of the scheduled runs by seconds. Its `aftersales` kernel runs
@@ -41,7 +52,7 @@ $(LAB_STAMP):
 lab: setup $(LAB_STAMP)
 	$(PY) -m ipykernel install --prefix $(LAB_VENV) --name aftersales --display-name Aftersales \
 		--env AFTERSALES_INTERACTIVE 1 >/dev/null 2>&1
-	$(PY) -c "import datetime; from aftersales.source import demo_store; print('demo data:', demo_store.ensure(datetime.date.today()))"
+	$(PY) -c "import datetime; from aftersales.source import demo; print('demo data:', demo.ensure(datetime.date.today()))"
 	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(LAB_VENV)/share/jupyter" \
 		$(LAB_VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)/notebooks" \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)

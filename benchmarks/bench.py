@@ -72,17 +72,16 @@ def _runs(times: list[float]) -> str:
 
 def lib_ytd(source: Path) -> float:
     """The eight parts and labour sales grids for the year to date through the lib, as the reports do."""
-    from aftersales.reports import labour
-    from aftersales.reports import parts
+    from aftersales.reports import labour, parts
     from aftersales.reports.grids import in_period
     from aftersales.source.reader import Source
 
     with Source.open(source) as src:
         started = time.monotonic()
         p = src.table("parts_lines").filter(in_period("date_edit", *YTD))
-        l = src.table("labour_lines").filter(in_period("date_edit", *YTD))
+        lab = src.table("labour_lines").filter(in_period("date_edit", *YTD))
         parts.sales_grids(p)  # the four grids and their totals, as the Parts report computes them
-        labour.sales_grids(l)  # the four grids with hours sold, as the Labour report computes them
+        labour.sales_grids(lab)  # the four grids with hours sold, as the Labour report computes them
         return time.monotonic() - started
 
 
@@ -128,12 +127,8 @@ def floor_ytd(source: Path) -> float:
 
 def lib_builds(source: Path) -> float:
     """Every report's build() in this process, without notebooks, kernels or HTML."""
-    from aftersales.reports import accounts
-    from aftersales.reports import labour
-    from aftersales.reports import parts
+    from aftersales.reports import accounts, labour, parts, sales, workshop
     from aftersales.run import context as report
-    from aftersales.reports import sales
-    from aftersales.reports import workshop
 
     started = time.monotonic()
     for name, module in (("parts", parts), ("labour", labour), ("workshop", workshop),

@@ -46,7 +46,16 @@ DEFAULTS: dict[str, dict[str, object]] = {
                    "activity_type": "call", "duration_minutes": 30},
     "customer_issues": {"issue_id": "I1", "account": "A1", "logged_date": "2024-03-05", "severity": "low",
                         "category": "parts", "resolved_date": ""},
+    "branches": {"branch": "B1", "name": "Branch One", "region": ""},
+    "budgets": {"branch": "", "month": "2024-03", "measure": "parts_net", "value": 1000},
+    "overheads": {"branch": "", "month": "2024-03", "amount": 1000},
+    "parts_stock": {"branch": "", "part_no": "P1", "on_hand_qty": 1, "unit_cost": 5, "last_sale_date": "",
+                    "last_receipt_date": ""},
+    "codes": {"kind": "department", "code": "P", "description": "Parts counter"},
 }
+#: Optional columns (SPEC §6.1 `branch`, `pay_type`) are written only when a row of the table names them,
+#: so that a source made here is one branch without pay types unless the test says otherwise.
+OPTIONAL_DEFAULTS = {"branch": "", "pay_type": ""}
 
 REQUIRED = [name for name, table in TABLES.items() if not table.optional]
 
@@ -54,7 +63,8 @@ REQUIRED = [name for name, table in TABLES.items() if not table.optional]
 def write_table(folder: Path, table: str, rows: list[dict]) -> Path:
     """Write one table as CSV, filling unspecified columns from DEFAULTS."""
     folder.mkdir(parents=True, exist_ok=True)
-    columns = TABLES[table].names
+    named = {key for row in rows for key in row}
+    columns = [c.name for c in TABLES[table].columns if not c.optional or c.name in named]
     path = folder / f"{table}.csv"
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
@@ -62,7 +72,7 @@ def write_table(folder: Path, table: str, rows: list[dict]) -> Path:
         for row in rows:
             unknown = set(row) - set(columns)
             assert not unknown, f"{table} has no column {unknown}"
-            writer.writerow({c: row.get(c, DEFAULTS[table][c]) for c in columns})
+            writer.writerow({c: row.get(c, DEFAULTS[table].get(c, OPTIONAL_DEFAULTS.get(c))) for c in columns})
     return path
 
 

@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from factory import check, make_source, row
 
-from aftersales.reports import accounts
 from aftersales.cli import main
+from aftersales.reports import accounts
 from aftersales.reports.periods import Period
+from factory import check, make_source, row
 
 PERIOD = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31), dt.date(2024, 3, 31))
 _line_no = iter(range(1, 10_000))
@@ -292,7 +292,7 @@ def test_run_writes_the_emails(accounts_run):
     emails = out / "emails"
     assert sorted(p.name for p in emails.glob("*.eml")) == ["R1.eml", "R2.eml", "_no_owner.eml"]
     assert sorted(p.name for p in (emails / "outreach").glob("*.eml")) == ["A4.eml", "ZZ.eml"]
-    from aftersales.notify import emails as notify
+    from aftersales import notify
 
     bob = notify.read(emails / "R2.eml")
     assert bob["To"].addresses[0].addr_spec == "aftersales@dealer.example", "Bob has no email: catch-all"

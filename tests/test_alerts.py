@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
+from aftersales import params
+from aftersales.reports import accounts, alerts
+from aftersales.reports.periods import Period
 from factory import make_source
 from test_accounts import ACCOUNTS, LABOUR, PARTS, PERIOD, REPS, labour, part
-
-from aftersales.reports import accounts
-from aftersales.reports import alerts
-from aftersales import params
-from aftersales.reports.periods import Period
 
 DEFAULTS = {"gp_drop": 5, "sales_decline": 20, "large_document": 5000}
 

@@ -4,9 +4,9 @@ the table, the column and the rows, with a non-zero exit and no traceback."""
 from __future__ import annotations
 
 import pytest
-from factory import make_source
 
 from aftersales.cli import main
+from factory import make_source
 
 RUN = ["--from", "2024-03-01", "--to", "2024-03-15", "--as-of", "2024-03-15"]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from test_pack import XSS, pack_source
 
 from aftersales.cli import main
 from aftersales.config import OUTPUT_DIR
+from test_pack import XSS, pack_source
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -4,7 +4,6 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-
 import pytest
 
 from aftersales.present import csvtables
@@ -57,3 +56,10 @@ def test_what_the_engine_cannot_write_is_written_all_the_same(tmp_path):
         "10000000000000000303786028427003666890752.000000,inf,2026-01-05\n"
         "2.500000,-1.000000,7\n"
     )
+
+
+def test_a_carriage_return_inside_a_cell_is_quoted(tmp_path, writer):
+    """A reader splitting lines at a bare carriage return still finds the cell whole: it is quoted."""
+    write_csv(pd.DataFrame({"name": ["one\rtwo", "plain"], "net": [1.0, 2.0]}), tmp_path / "r.csv")
+    assert (tmp_path / "r.csv").read_bytes() == b'name,net\n"one\rtwo",1.000000\nplain,2.000000\n'
+    assert pd.read_csv(tmp_path / "r.csv")["name"].tolist() == ["one\rtwo", "plain"]

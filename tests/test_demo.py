@@ -12,10 +12,9 @@ import shutil
 import duckdb
 import pytest
 
-from aftersales.source.demo_store import GENERATOR_VERSION
-
 from aftersales.source import demo
 from aftersales.source.contract import DATE, SQL_TYPES, TABLES, TIMESTAMP
+from aftersales.source.demo import GENERATOR_VERSION
 
 AS_OF = datetime.date(2025, 6, 18)
 SEED = 3

@@ -14,8 +14,8 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from aftersales.config import NOTEBOOK_DIR, REPORTS
-from aftersales.source.demo import generate
 from aftersales.run.runner import _kernel_home
+from aftersales.source.demo import generate
 
 AS_OF = "2025-06-15"
 WIDGET = "application/vnd.jupyter.widget-view+json"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from factory import check, make_source, row, small_lists
 
 from aftersales.reports import labour
 from aftersales.reports.grids import in_period
+from factory import check, make_source, row, small_lists
 
 START, END = dt.date(2024, 3, 1), dt.date(2024, 3, 15)
 

@@ -14,8 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aftersales.notify import emails as notify
-from aftersales import params
+from aftersales import notify, params
 from aftersales.cli import main
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")

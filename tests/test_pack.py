@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aftersales.present import landing as pack
 from aftersales.reports.periods import Period
+from aftersales.run import finish as run_finish
 
 XSS = '<script>alert("x")</script> & co'
 PERIOD = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31), dt.date(2024, 3, 31))
@@ -91,7 +92,7 @@ def run_folder(tmp_path: Path, summaries: dict[str, dict], statuses: dict[str, d
 
 
 def finish(run: Path, reports, statuses) -> str:
-    pack.finish(run, run.parent / "out", period=PERIOD, reports=reports, statuses=statuses, settings=SETTINGS,
+    run_finish.finish(run, run.parent / "out", period=PERIOD, reports=reports, statuses=statuses, settings=SETTINGS,
                 parameters={"source": "x"}, source_info={"source": "folder x"}, seconds=1.0)
     return (run / "index.html").read_text(encoding="utf-8")
 
@@ -147,7 +148,7 @@ def test_the_landing_page_lists_at_most_page_rows_alerts_and_says_so(tmp_path, m
     lines = [f"sales_decline,A{i},Name {i},R1,,-{30 + i}.000000,20.000000,down\n" for i in range(5)]
     run = run_folder(tmp_path, {"accounts": {"tiles": []}}, {},
                      alerts="rule,account,name,owner,owner_email,value,threshold,message\n" + "".join(lines))
-    pack.finish(run, run.parent / "out", period=PERIOD, reports=["accounts"], statuses={"accounts": OK},
+    run_finish.finish(run, run.parent / "out", period=PERIOD, reports=["accounts"], statuses={"accounts": OK},
                 settings={**SETTINGS, "report": {"page_rows": 3}}, parameters={"source": "x"},
                 source_info={"source": "folder x"}, seconds=1.0)
     index = (run / "index.html").read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 
 import pytest
+
 from aftersales.reports import parts
 from aftersales.reports.grids import in_period
 from factory import check, make_source, row, small_lists

@@ -65,6 +65,8 @@ def test_the_page_rows_setting_reaches_the_page(tmp_path, monkeypatch):
 
 def test_a_scatter_chart_names_at_most_twenty_points_those_of_the_highest_y(monkeypatch):
     """Every point is drawn; beyond 20, only the 20 of the highest y are named, and the title says so."""
+    from aftersales.present import charts as present  # the module that draws and embeds a chart
+
     drawn = {}
 
     def keep(fig, alt):

@@ -10,8 +10,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aftersales.reports import labour
-from aftersales.reports import parts
+from aftersales.reports import labour, parts
 
 DAYS = [dt.date(2024, 3, d) for d in range(1, 6)]
 money = st.decimals(min_value=0, max_value=500, places=2).map(float)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from factory import make_source
-from test_parts import LINES
 
 from aftersales.config import NOTEBOOK_DIR
+from factory import make_source
+from test_parts import LINES
 
 RUN = ["--from", "2024-03-01", "--to", "2024-03-15", "--as-of", "2024-03-15"]
 

@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from factory import check, make_source, row, small_lists
 
-from aftersales.reports import crm
-from aftersales.reports import sales
+from aftersales.reports import crm, sales
 from aftersales.reports.crm import CrmData, account_sales
 from aftersales.reports.grids import sql_date
+from factory import check, make_source, row, small_lists
 
 START, END, AS_OF = dt.date(2024, 2, 20), dt.date(2024, 3, 15), dt.date(2024, 3, 31)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from factory import DEFAULTS, make_source
 
 from aftersales.source.contract import TABLES, DataError
 from aftersales.source.reader import Source
 from aftersales.source.validate import check, validate
+from factory import DEFAULTS, make_source
 
 
 def problems_of(folder) -> list[DataError]:

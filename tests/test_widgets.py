@@ -8,12 +8,11 @@ import datetime as dt
 import json
 
 import pytest
-from factory import check, make_source
 
-from aftersales.run import context as report
-from aftersales.explore import views
-from aftersales.explore import widgets
+from aftersales.explore import views, widgets
 from aftersales.explore.drill import shown_html
+from aftersales.run import context as report
+from factory import check, make_source
 
 AS_OF = "2024-03-15"
 D = dt.date

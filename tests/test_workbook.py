@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from aftersales.present import workbook
+from aftersales.present import workbook, xlsx_cells, xlsx_parts
 
 
 def grid_csv(run: Path, report: str, grid: str, text: str) -> None:
@@ -126,7 +126,7 @@ def test_figure_columns_are_as_wide_as_their_widest_figure_as_shown(tmp_path):
 @pytest.mark.parametrize("columns", [5, 70])
 def test_rows_with_blanks_in_different_columns_keep_every_value_in_its_column(tmp_path, monkeypatch, columns):
     """Rows whose blank cells differ (each pattern of blanks written at once) keep each value in its cell."""
-    monkeypatch.setattr(workbook, "BLOCK_ROWS", 9)
+    monkeypatch.setattr(xlsx_parts, "BLOCK_ROWS", 9)
     run = tmp_path / "run"
     names = [f"c{j}" for j in range(columns)]
     rows = [["" if (i * 7 + j * 3) % (j % 4 + 2) == 0 else f"{i}.{j}5" for j in range(columns)] for i in range(25)]
@@ -151,7 +151,7 @@ def test_a_large_grid_is_written(tmp_path):
 
 def test_rows_written_in_blocks_keep_every_value_in_place(tmp_path, monkeypatch):
     """Rows rendered a block at a time come out whole and in order, blanks stay empty, text is escaped."""
-    monkeypatch.setattr(workbook, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(xlsx_parts, "BLOCK_ROWS", 7)
     run = tmp_path / "run"
     names = ["A & B <Motors>", " padded ", "Ünïcödé", "bell\x07ring", "", '"quoted"', "=SUM(A1)"]
     rows = [(f"{i:05d}", names[i % len(names)], "" if i % 5 == 0 else f"{i}.250000", str(i))
@@ -217,3 +217,28 @@ def test_a_background_workbook_that_fails_says_why(tmp_path):
     with pytest.raises(IsADirectoryError):
         background.close({})
     assert not (tmp_path / "book.xlsx").exists()
+
+
+def test_every_text_column_of_the_contract_is_written_as_text():
+    """A code or name column of the input tables (SPEC §2) is text in the spreadsheet whatever it holds,
+    though the spreadsheet writer does not read the source: its list covers the contract's."""
+    from aftersales.source.contract import TABLES, TEXT
+
+    contract = {c.name for t in TABLES.values() for c in t.columns if c.type == TEXT} - {"month"}
+    assert contract <= xlsx_cells.TEXT_COLUMNS, sorted(contract - xlsx_cells.TEXT_COLUMNS)
+    assert "month" not in xlsx_cells.TEXT_COLUMNS  # months are dates
+    assert workbook.column_kind("part_no", pd.Series(["123", "456"])) == "text"  # digits, yet a code
+
+
+def test_the_spreadsheet_writer_does_not_import_the_source():
+    """The spreadsheet's modules (present/) name no module of the source layer."""
+    import ast
+    import inspect
+
+    from aftersales.present import csvtables
+
+    for module in (workbook, xlsx_cells, xlsx_parts, csvtables):
+        tree = ast.parse(inspect.getsource(module))
+        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m.startswith("aftersales.source")], module.__name__

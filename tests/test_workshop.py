@@ -9,10 +9,10 @@ import math
 
 import nbformat
 import pytest
-from factory import check, make_source, row, small_lists
 
-from aftersales.reports import workshop
 from aftersales.cli import main
+from aftersales.reports import workshop
+from factory import check, make_source, row, small_lists
 
 START, END, AS_OF = dt.date(2024, 3, 1), dt.date(2024, 3, 15), dt.date(2024, 3, 20)
 

@@ -13,7 +13,8 @@ date_to = ""  # str: last day YYYY-MM-DD; empty means from period
 as_of = ""  # str: the day the figures are as of YYYY-MM-DD; empty means today
 params_file = ""  # str: YAML settings laid over params/default.yaml; empty means defaults
 out_dir = ""  # str: run folder the CSV tables are written to; empty means write nothing
-interactive = False  # bool: show the widgets for exploring in JupyterLab'''
+interactive = False  # bool: show the widgets for exploring in JupyterLab
+branch = ""  # str: a branch code for one branch's figures (SPEC §6.2); empty means the whole group'''
 
 
 def main(out: str, cells_file: str) -> None:

@@ -70,7 +70,8 @@ def _run(args) -> int:
     from aftersales.reports.periods import resolve
     from aftersales.run.runner import RunRequest, run
 
-    period = resolve(args.period, as_of=args.as_of, date_from=args.date_from, date_to=args.date_to)
+    period = resolve(args.period, as_of=args.as_of, date_from=args.date_from, date_to=args.date_to,
+                     names={"as_of": "--as-of", "from": "--from", "to": "--to"})
     request = RunRequest(
         period=period, source=args.source, reports=[r.strip() for r in args.reports.split(",") if r.strip()],
         params_file=args.params, out=args.out, jobs=args.jobs, wait_for_lock=not args.no_wait,
@@ -84,10 +85,10 @@ def _run(args) -> int:
 
 
 def _demo(args) -> int:
-    from aftersales.source.demo import generate
     from aftersales.reports.periods import parse_date
+    from aftersales.source.demo import generate
 
-    as_of = parse_date(args.as_of, "as_of") if args.as_of else dt.date.today()
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else dt.date.today()
     rows = generate(Path(args.dir), as_of=as_of, seed=args.seed, scale=args.scale, fmt=args.format, progress=_say)
     for table, count in rows.items():
         _say(f"{table}: {count:,} rows")
@@ -113,7 +114,7 @@ def _validate(args) -> int:
 
 def _notify(args) -> int:
     from aftersales import params
-    from aftersales.notify.emails import send
+    from aftersales.notify import send
 
     settings = params.load(args.params) if args.params else None
     outcome = send(args.run_dir, args.smtp, sender=args.sender, dry_run=args.dry_run, settings=settings,
@@ -138,11 +139,11 @@ def _load(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from aftersales.source.contract import DataError
-    from aftersales.notify.emails import NotifyError
+    from aftersales.notify import NotifyError
     from aftersales.params import ParamsError
     from aftersales.reports.periods import PeriodError
     from aftersales.run.runner import RunError
+    from aftersales.source.contract import DataError
 
     args = _parser().parse_args(argv)
     handlers = {"run": _run, "demo-data": _demo, "validate": _validate, "notify": _notify, "load": _load}

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from typing import Any
 
 
-
 @contextmanager
 def holding(panel):
     """Set a panel's controls without their observers acting (`panel._hold` while inside)."""
@@ -138,7 +137,7 @@ class DrillDown:
         self._items()
 
     def _items(self) -> None:
-        from aftersales.present import tables as present
+        from aftersales import present
 
         value = self.value.value
         self.items, self.detail = None, []
@@ -171,7 +170,7 @@ class DrillDown:
             self.item.value = None
 
     def _detail(self) -> None:
-        from aftersales.present import tables as present
+        from aftersales import present
         from aftersales.reports.grids import Grid
 
         item = self.item.value

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aftersales.present import tables as present
+from aftersales import present
 from aftersales.reports.drill import listed
 from aftersales.reports.grids import Grid, in_period, sql_date
 
@@ -322,8 +322,7 @@ ACCOUNTS = Spec(
 
 def sales_view(ctx) -> View:
     """The reps grid, plan against fact, territories, segments, channels and the funnel."""
-    from aftersales.reports import crm
-    from aftersales.reports import sales
+    from aftersales.reports import crm, sales
 
     p = ctx.period
     parts, labour = ctx.table("parts_lines"), ctx.table("labour_lines")

@@ -57,10 +57,10 @@ class Explorer:
     def __init__(self, ctx, export_root: str | Path | None = None):
         import ipywidgets as w
 
-        from aftersales.reports import drill
-        from aftersales.explore import views
         from aftersales.config import OUTPUT_DIR
+        from aftersales.explore import views
         from aftersales.explore.drill import DrillDown
+        from aftersales.reports import drill
 
         self.ctx = ctx
         self.spec = views.SPECS[ctx.report]
@@ -78,7 +78,8 @@ class Explorer:
         self.preset = w.ToggleButtons(options=PRESETS, value=preset_of(ctx.period), style={"button_width": "auto"})
         self.date_from = w.DatePicker(description="From", value=ctx.period.start, layout=w.Layout(width="auto"))
         self.date_to = w.DatePicker(description="To", value=ctx.period.end, layout=w.Layout(width="auto"))
-        self.refresh_button = w.Button(description="Refresh", icon="refresh", tooltip="Read the source again and redraw")
+        self.refresh_button = w.Button(description="Refresh", icon="refresh",
+                                       tooltip="Read the source again and redraw")
         self.export_button = w.Button(description="Export", icon="download",
                                       tooltip="Write this view's grids to CSV and a spreadsheet under outputs/explore/")
         self.filters = {}
@@ -182,7 +183,7 @@ class Explorer:
 
     def redraw(self) -> None:
         """Compute the view for the controls' period and filters and show it in place."""
-        from aftersales.present import tables as present
+        from aftersales import present
         from aftersales.explore import views
         from aftersales.reports.periods import PeriodError
 

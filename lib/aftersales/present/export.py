@@ -21,7 +21,8 @@ class DropStderr(Preprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.get("cell_type") == "code":
             cell.outputs = [
-                o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                o for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
             ]
         return cell, resources
 

@@ -1,5 +1,4 @@
-"""The files a run leaves around the report pages (SPEC §5): landing page, spreadsheet, alerts,
-manifest.
+"""The landing page (SPEC §5): what the dealer principal opens first.
 
 The landing page is what the dealer principal opens first: the dealer, the period, the
 headline tiles each report recorded (`ctx.record(tiles=[...])` → `<run>/summaries/<report>.json`),
@@ -9,12 +8,7 @@ report shows its reason instead of a link. Every page is one self-contained file
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
-import platform
-import shutil
-from importlib import metadata
 from pathlib import Path
 
 import jinja2
@@ -23,9 +17,6 @@ import pandas as pd
 from aftersales.config import ALERT_COLUMNS, STATIC_DIR, TEMPLATE_DIR
 from aftersales.present.fmt import change_class, tile_text
 from aftersales.reports.periods import Period
-
-PACKAGES = ("aftersales", "duckdb", "pandas", "numpy", "matplotlib", "papermill", "nbconvert",
-            "nbclient", "ipykernel", "ipywidgets", "pyyaml")
 
 #: The report pages' titles on the landing page.
 TITLES = {"parts": "Parts", "labour": "Labour", "workshop": "Workshop", "accounts": "Accounts",
@@ -40,82 +31,6 @@ EXPECTED_TILES = {
 }
 
 log = logging.getLogger(__name__)
-
-
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def _summaries(run: Path) -> dict[str, dict]:
-    folder = run / "summaries"
-    out = {}
-    if folder.exists():
-        for path in sorted(folder.glob("*.json")):
-            out[path.stem] = json.loads(path.read_text(encoding="utf-8"))
-    return out
-
-
-def _alerts(run: Path) -> list[dict]:
-    path = run / "alerts.csv"
-    if not path.exists():
-        path.write_text(",".join(ALERT_COLUMNS) + "\n", encoding="utf-8")
-        return []
-    import csv
-
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, settings: dict,
-           parameters: dict, source_info: dict, seconds: float, book=None) -> None:
-    """Write index.html, the spreadsheet, alerts.csv and manifest.json into the run folder `run`
-    (which becomes `out` once complete)."""
-    from aftersales.present import workbook
-
-    summaries = _summaries(run)
-    alerts = _alerts(run)
-    report_rows = report_list(run, reports, statuses)
-    book_name = workbook.file_name(period.start, period.end)
-    about = {"Dealer": settings["dealer_name"], "Period": f"{period.start} to {period.end}",
-             "As of": period.as_of.isoformat()}
-    try:
-        book = book.close(about) if book is not None else workbook.write(run / book_name, run, about=about)
-    except Exception as exc:  # the pages are the product; a spreadsheet failure is reported, not fatal
-        log.exception("the spreadsheet could not be written")
-        (run / book_name).unlink(missing_ok=True)
-        book = {"file": None, "error": f"{type(exc).__name__}: {exc}"}
-    from aftersales.present import tables as present
-
-    present.use_settings(settings)
-    page = landing_page(period=period, dealer=settings["dealer_name"], reports=report_rows, alerts=alerts,
-                        summaries=summaries, thresholds=settings.get("alerts", {}), workbook=book)
-    (run / "index.html").write_text(page, encoding="utf-8")
-    manifest = {
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
-        "as_of": period.as_of.isoformat(),
-        "parameters": {**parameters, "out_dir": str(out)},
-        "settings": settings,
-        **source_info,
-        "reports": {r["name"]: {k: r[k] for k in ("status", "error", "seconds", "cpu_seconds", "html_bytes",
-                                                  "kernel_peak_mb")} for r in report_rows},
-        "index_bytes": (run / "index.html").stat().st_size,
-        "workbook": book,
-        "rows": {name: s.get("rows") for name, s in summaries.items()},
-        "data_quality": {name: s.get("quality", []) for name, s in summaries.items()},
-        "alerts": len(alerts),
-        "seconds": round(seconds, 3),
-        "versions": versions(),
-    }
-    (run / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-    shutil.rmtree(run / "status", ignore_errors=True)
-    shutil.rmtree(run / "summaries", ignore_errors=True)
 
 
 def report_list(run: Path, reports, statuses: dict) -> list[dict]:

@@ -1,26 +1,25 @@
-"""How figures are shown: grids as HTML tables with the colour legend, tiles, charts, notes.
+"""Grids and frames as HTML tables: the columns' kinds and labels, the colour legend, the rows a
+page carries, the data-quality section and the KPI dictionary.
 
-Every function returns an object that Jupyter displays (HTML or image); none computes a
+Every function returns an object that Jupyter displays (HTML) or its markup; none computes a
 figure. Text that comes from the data is escaped: it is shown, never interpreted.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import html
-import io
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from IPython.display import HTML
 
-from aftersales.config import STATIC_DIR, STYLE_FILE
-from aftersales.present.fmt import cell, change_class, tile_text
-from aftersales.reports.grids import Grid, top_rows
+from aftersales.present.fmt import cell
+from aftersales.present.page import notes_html
+from aftersales.reports.grids import Grid
 
 MONEY = {
     "gross", "discount", "net", "cost", "profit", "variance", "invoiced", "returned",
@@ -45,7 +44,6 @@ LABELS = {
     "margin_ytd_prior": "Prior margin YTD",
 }
 
-_ASSETS_SHOWN = False
 _TABLES_SHOWN = 0  # tables without a name shown in this kernel
 #: Rows of a table written as HTML: its first page (the rest follow as data for the script).
 FIRST_PAGE_ROWS = 25
@@ -192,14 +190,6 @@ def table_html(
     )
 
 
-def assets() -> HTML:
-    """The pack's stylesheet and table script; shown once at the top of each report (the
-    exported page's template adds only a few layout rules: this is the page's look)."""
-    css = (STATIC_DIR / "pack.css").read_text(encoding="utf-8")
-    js = (STATIC_DIR / "grid.js").read_text(encoding="utf-8")
-    return HTML(f"<style>{css}</style><script>{js}</script>")
-
-
 def _refresh_script() -> str:
     return "<script>window.asGridSetup && window.asGridSetup();</script>"
 
@@ -266,141 +256,6 @@ def legend_html() -> str:
     )
 
 
-def notes_html(notes: Iterable[str]) -> str:
-    return "".join(f'<div class="as-note">{html.escape(n)}</div>' for n in notes)
-
-
-def note(text: str) -> HTML:
-    return HTML(notes_html([text]))
-
-
-def missing(text: str) -> HTML:
-    """In place of a section whose data the source lacks."""
-    return HTML(f'<div class="as-missing">{html.escape(text)}</div>')
-
-
-def section(title: str, anchor: str | None = None) -> HTML:
-    anchor = anchor or title.lower().replace(" ", "-")
-    return HTML(f'<h2 class="as-section" id="{html.escape(anchor)}">{html.escape(title)}</h2>')
-
-
-def title(report: str, dealer: str, period_text: str, sections: Sequence[str]) -> HTML:
-    """The title block: report, dealer, period and as-of, a link back to the pack, the contents."""
-    toc = " ".join(
-        f'<a href="#{html.escape(s.lower().replace(" ", "-"))}">{html.escape(s)}</a>' for s in sections
-    )
-    return HTML(
-        '<div class="as-report"><div class="as-title"><a class="as-home" href="index.html">All reports</a>'
-        f"<h1>{html.escape(report)}</h1>"
-        f'<div class="as-sub">{html.escape(dealer)} · {html.escape(period_text)}</div></div>'
-        f'<nav class="as-toc" aria-label="Contents">{toc}</nav></div>'
-    )
-
-
-def tiles(items: Sequence[Mapping]) -> HTML:
-    """Headline tiles: each {label, value, kind, change?, change_text?}."""
-    out = []
-    for item in items:
-        change = ""
-        if item.get("change_text"):
-            cls = change_class(item.get("change"))
-            change = f'<div class="as-change {cls}">{html.escape(item["change_text"])}</div>'
-        out.append(
-            f'<div class="as-tile"><div class="as-label">{html.escape(item["label"])}</div>'
-            f'<div class="as-value">{html.escape(tile_text(item))}</div>{change}</div>'
-        )
-    return HTML('<div class="as-tiles">' + "".join(out) + "</div>")
-
-
-def dictionary(kpis: Mapping[str, str]) -> HTML:
-    """The KPI dictionary: each figure's formula in words."""
-    rows = "".join(
-        f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in kpis.items()
-    )
-    return HTML(f'<table class="as-grid as-static as-dict"><thead><tr><th class="as-text">Figure</th>'
-                f'<th class="as-text">How it is computed</th></tr></thead><tbody>{rows}</tbody></table>')
-
-
-# ---------------------------------------------------------------- charts
-
-def figure(width: float = 9.0, height: float = 3.6):
-    """A matplotlib Figure in the pack's style (no pyplot: no global state, no backend)."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    with matplotlib.rc_context(fname=str(STYLE_FILE)):
-        fig = Figure(figsize=(width, height), layout="constrained")
-        ax = fig.add_subplot()
-    return fig, ax
-
-
-def image(fig, alt: str) -> HTML:
-    """A figure as an embedded PNG (self-contained, deterministic bytes)."""
-    import matplotlib
-
-    buffer = io.BytesIO()
-    with matplotlib.rc_context(fname=str(STYLE_FILE)):
-        fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return HTML(f'<div class="as-chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/></div>')
-
-
-def sales_chart(rows: pd.DataFrame, x: str, title: str, *, bars: str = "net", line: str = "gp_pct") -> HTML:
-    """Bars of a money column with a GP% line on a second axis."""
-    import matplotlib
-
-    if rows.empty:
-        return missing(f"No data for the chart “{title}”.")
-    with matplotlib.rc_context(fname=str(STYLE_FILE)):
-        fig, ax = figure()
-        labels = [pd.Timestamp(v).strftime("%d %b") if x == "date" else str(v) for v in rows[x]]
-        ax.bar(labels, rows[bars], color="#1f4e79", label=label(bars))
-        ax.set_ylabel(label(bars))
-        ax.set_title(title)
-        ax2 = ax.twinx()
-        ax2.plot(labels, rows[line], color="#e07b00", marker="o", label=label(line))
-        ax2.set_ylabel(label(line))
-        ax2.grid(False)
-        if len(labels) > 12:
-            step = max(1, len(labels) // 12)
-            ax.set_xticks(range(0, len(labels), step))
-            ax.set_xticklabels(labels[::step])
-        ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
-        fig.legend(loc="outside lower center", ncol=2, fontsize="small")
-        return image(fig, title)
-
-
-def bar_chart(rows: pd.DataFrame, x: str, ys: Sequence[str], title: str, *, stacked: bool = False,
-              targets: Mapping[str, float] | None = None, horizontal: bool = False) -> HTML:
-    """Grouped or stacked bars of one or more columns per key, with optional target lines."""
-    import matplotlib
-    import numpy as np
-
-    if rows.empty:
-        return missing(f"No data for the chart “{title}”.")
-    with matplotlib.rc_context(fname=str(STYLE_FILE)):
-        fig, ax = figure()
-        labels = [str(v) for v in rows[x]]
-        pos = np.arange(len(labels))
-        width = 0.8 if stacked else 0.8 / len(ys)
-        bottom = np.zeros(len(labels))
-        for i, y in enumerate(ys):
-            values = rows[y].astype("float64").fillna(0).to_numpy()
-            offset = 0 if stacked else (i - (len(ys) - 1) / 2) * width
-            if stacked:
-                ax.bar(pos, values, width, bottom=bottom, label=label(y))
-                bottom = bottom + values
-            else:
-                ax.bar(pos + offset, values, width, label=label(y))
-        for i, (name, value) in enumerate((targets or {}).items()):
-            ax.axhline(value, linestyle="--", linewidth=1, color=f"C{i}", label=f"{name} target {value:g}")
-        ax.set_xticks(pos)
-        ax.set_xticklabels(labels, rotation=45 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
-        ax.set_title(title)
-        fig.legend(loc="outside lower center", ncol=min(len(ys) + len(targets or {}), 4), fontsize="small")
-        return image(fig, title)
-
-
 def quality(dq, detail_rows: int = 50) -> HTML:
     """The data-quality section: each check with its row count and treatment, then the rows."""
     parts = [table_html(dq.frame(), table_id="data-quality", interactive=False)]
@@ -413,84 +268,11 @@ def quality(dq, detail_rows: int = 50) -> HTML:
     return HTML("".join(parts))
 
 
-def line_chart(rows: pd.DataFrame, x: str, series: Sequence[str], title: str, *, ylabel: str = "",
-               names: Mapping[str, str] | None = None) -> HTML:
-    """One line per column of `series` against `x` (e.g. months); legend entries are the column
-    names as given (codes from the data are shown as they are), or `names[column]` when given."""
-    import matplotlib
+def dictionary(kpis: Mapping[str, str]) -> HTML:
+    """The KPI dictionary: each figure's formula in words."""
+    rows = "".join(
+        f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in kpis.items()
+    )
+    return HTML(f'<table class="as-grid as-static as-dict"><thead><tr><th class="as-text">Figure</th>'
+                f'<th class="as-text">How it is computed</th></tr></thead><tbody>{rows}</tbody></table>')
 
-    if rows.empty or not len(series):
-        return missing(f"No data for the chart “{title}”.")
-    with matplotlib.rc_context(fname=str(STYLE_FILE)):
-        fig, ax = figure()
-        labels = [str(v) for v in rows[x]]
-        for col in series:
-            legend = (names or {}).get(col, str(col))
-            ax.plot(labels, rows[col].astype("float64").to_numpy(), marker="o", label=legend)
-        ax.set_title(title)
-        if ylabel:
-            ax.set_ylabel(ylabel)
-        ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
-        fig.legend(loc="outside lower center", ncol=min(len(series), 5), fontsize="small")
-        return image(fig, title)
-
-
-#: The most points a scatter chart names; the others are drawn without a name.
-SCATTER_NAMES = 20
-
-
-def scatter_chart(rows: pd.DataFrame, x: str, y: str, labels: str, title: str, *,
-                  names: int = SCATTER_NAMES) -> HTML:
-    """One point per row (e.g. a rep's customer hours against its margin), named by `labels`:
-    at most `names` points are named, those of the highest `y`, and the title then says so
-    (sixty names on one chart cover each other)."""
-    import matplotlib
-
-    shown = rows.dropna(subset=[x, y]) if not rows.empty else rows
-    if shown.empty:
-        return missing(f"No data for the chart “{title}”.")
-    named, scope = top_rows(shown, y, labels, names, "")
-    if scope:
-        title = f"{title} (named: the {names} of the highest {label(y).lower()}, of {len(shown):,})"
-    with matplotlib.rc_context(fname=str(STYLE_FILE)):
-        fig, ax = figure()
-        ax.scatter(shown[x].astype("float64"), shown[y].astype("float64"), color="#1f4e79", zorder=3)
-        for _, record in named.iterrows():
-            ax.annotate(str(record[labels]), (float(record[x]), float(record[y])), fontsize=8,
-                        xytext=(4, 4), textcoords="offset points")
-        ax.axhline(0, color="#8a96a8", linewidth=0.8)
-        ax.set_xlabel(label(x))
-        ax.set_ylabel(label(y))
-        ax.set_title(title)
-        return image(fig, title)
-
-
-def hbar_chart(rows: pd.DataFrame, key: str, value: str, title: str, *, annotate: str | None = None) -> HTML:
-    """Horizontal bars of one column, first row on top (rankings, funnels); `annotate` is
-    written beside each bar (e.g. a count)."""
-    import matplotlib
-
-    if rows.empty:
-        return missing(f"No data for the chart “{title}”.")
-    with matplotlib.rc_context(fname=str(STYLE_FILE)):
-        fig, ax = figure(height=max(2.0, 0.45 * len(rows) + 1.0))
-        labels = [str(v) for v in rows[key]]
-        values = rows[value].astype("float64").fillna(0).to_numpy()
-        pos = list(range(len(labels)))[::-1]
-        ax.barh(pos, values, color="#1f4e79")
-        ax.set_yticks(pos)
-        ax.set_yticklabels(labels)
-        if annotate is not None:
-            for p, v, note_value in zip(pos, values, rows[annotate]):
-                ax.annotate(f"{label(annotate)}: {note_value}", (v, p), xytext=(4, 0), textcoords="offset points",
-                            va="center", fontsize=8)
-        ax.set_xlabel(label(value))
-        ax.set_title(title)
-        return image(fig, title)
-
-
-def unless(missing_text: str, *shown: HTML) -> HTML:
-    """The shown items, or in their place the note saying what data would fill the section."""
-    if missing_text:
-        return missing(missing_text)
-    return HTML("".join(item.data for item in shown))

@@ -61,7 +61,8 @@ def sales_decline(rows: pd.DataFrame, threshold: float) -> pd.DataFrame:
         if growth == growth and reached(-growth, threshold):
             out.append({**_who(r), "rule": "sales_decline", "value": growth, "threshold": float(threshold),
                         "message": f"Sales fell {-growth:.1f}%, from {r['sales_prior']:,.2f} to {r['sales']:,.2f} "
-                                   f"against the same dates a year earlier (alert at a fall of {threshold:g}% or more)"})
+                                   "against the same dates a year earlier "
+                                   f"(alert at a fall of {threshold:g}% or more)"})
     return _frame(out)
 
 
@@ -70,9 +71,17 @@ def invoice_nets(lines: Lines, period: Period) -> pd.DataFrame:
     return _invoice_nets(lines, period)
 
 
+def _number(value) -> float:
+    """A threshold as a finite float: only such a number ever reaches SQL text."""
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"an alert threshold must be a finite number, got {value!r}")
+    return number
+
+
 def _invoice_nets(lines: Lines, period: Period, near: float | None = None) -> pd.DataFrame:
     """`invoice_nets`, or only the invoices whose Net may reach `near` (summed and chosen in SQL)."""
-    having = "" if near is None else f"HAVING SUM(net) >= {float(near) - 1e-3!r} "
+    having = "" if near is None else f"HAVING SUM(net) >= {_number(near) - 1e-3!r} "
     frame = query(lines, "SELECT document, MIN(date) AS date, MIN(account) AS account, SUM(net) AS net "
                          f"FROM lines WHERE doc_type = 'invoice' AND {in_period('date', period.start, period.last)} "
                          f"GROUP BY document {having}ORDER BY document")

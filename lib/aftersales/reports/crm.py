@@ -19,9 +19,19 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from aftersales.source.contract import SQL_TYPES, STAGES, TABLES
-from aftersales.reports.formulas import ACCOUNT_SUMS, INVOICED, LABOUR_LINE, LABOUR_VALUES, PARTS_LINE, PARTS_VALUES, floating, ratio, tidy
+from aftersales.reports.formulas import (
+    ACCOUNT_SUMS,
+    INVOICED,
+    LABOUR_LINE,
+    LABOUR_VALUES,
+    PARTS_LINE,
+    PARTS_VALUES,
+    floating,
+    ratio,
+    tidy,
+)
 from aftersales.reports.grids import Grid, Lines, query, relation, sql_date
+from aftersales.source.contract import SQL_TYPES, STAGES, TABLES
 
 #: The CRM tables, every one optional (SPEC §2).
 CRM_TABLES = ("sales_reps", "targets", "leads", "opportunities", "activities", "customer_issues")
@@ -44,7 +54,8 @@ def account_sales(parts: Lines | None, labour: Lines | None, sums: tuple[str, ..
     (the period for the grids, everything up to `to` for lifetime value).
     """
     frames = []
-    parts_values, labour_values = (PARTS_LINE, LABOUR_LINE) if exact else (floating(PARTS_VALUES), floating(LABOUR_VALUES))
+    parts_values, labour_values = ((PARTS_LINE, LABOUR_LINE) if exact
+                                   else (floating(PARTS_VALUES), floating(LABOUR_VALUES)))
     for lines, values, where in ((parts, parts_values, "TRUE"), (labour, labour_values, INVOICED)):
         if lines is None:
             continue

@@ -165,8 +165,7 @@ def _job_lines(ctx, wip_no) -> list:
 def sales_documents(ctx, condition: str) -> pd.DataFrame:
     """The period's parts and labour documents of the lines meeting `condition`, one row per
     document and kind (a job's invoice has a parts row and a labour row)."""
-    from aftersales.reports import labour
-    from aftersales.reports import parts
+    from aftersales.reports import labour, parts
 
     frames = []
     for kind, make, table in (("parts", parts.documents, "parts_lines"), ("labour", labour.documents, "labour_lines")):

@@ -96,7 +96,7 @@ def _frame(lines: Lines) -> pd.DataFrame:
 def summed(lines: Lines, sql: str, order: str = "") -> pd.DataFrame:
     """Run `sql` — a GROUP BY in standard SQL over `lines`, without ORDER BY — then order by `order`.
 
-    Where `lines` are a database table's rows (`database.ServerRows`), the database computes
+    Where `lines` are a database table's rows (`rows.ServerRows`), the database computes
     it and only the sums travel; elsewhere DuckDB runs it as one query.
     """
     order_by = f" ORDER BY {order}" if order else ""

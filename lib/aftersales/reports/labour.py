@@ -27,7 +27,7 @@ from aftersales.reports.grids import (
     sales_sums,
     without_account,
 )
-from aftersales.run.context import DataQuality
+from aftersales.reports.quality import DataQuality
 
 #: The four sales grids: CSV name → (source column, output key column).
 GRIDS = {

@@ -22,7 +22,7 @@ from aftersales.reports.grids import (
     without_account,
 )
 from aftersales.reports.grids import sales_grids as _sales_grids
-from aftersales.run.context import DataQuality
+from aftersales.reports.quality import DataQuality
 
 MOVEMENT_TYPES = ("invoiced", "returned", "requisitioned", "reversed", "received")
 MOVEMENT_COLUMNS = (*MOVEMENT_TYPES, "movement", "vor_loss", "first_pick_pct")
@@ -235,7 +235,8 @@ def build(ctx) -> PartsReport:
     quality.add("credit lines with a first-pick flag", credit_fp, "counted in sales; ignored by First pick %")
     if orders is not None:
         skipped = query(orders, "SELECT COUNT(*) FILTER (WHERE outstanding_qty <= 0) AS done, "
-                                f"COUNT(*) FILTER (WHERE outstanding_qty > 0 AND date_created > {sql_date(ctx.period.as_of)}) AS later "
+                                "COUNT(*) FILTER (WHERE outstanding_qty > 0 AND "
+                                f"date_created > {sql_date(ctx.period.as_of)}) AS later "
                                 "FROM lines")
         quality.add("order lines with nothing outstanding", int(skipped["done"].iloc[0]),
                     "not in Purchasing (only outstanding quantities are aged)")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 PRESETS = ("today", "mtd", "ytd", "last-month", "last-year")
+#: The years a date may fall in (a typo such as 99999 is refused, not run).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: How a notebook names its date parameters (the command line passes its own option names).
+NOTEBOOK_NAMES = {"as_of": "as_of", "from": "date_from", "to": "date_to"}
 
 
 class PeriodError(ValueError):
@@ -18,13 +24,21 @@ def parse_date(value: str | dt.date, name: str = "date") -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
+    if not _ISO_DATE.fullmatch(text):
+        raise PeriodError(f"{name}: {_short(value)} is not a date of the form YYYY-MM-DD")
     try:
-        text = str(value).strip()
-        if len(text) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"{name}: {value!r} is not a date of the form YYYY-MM-DD") from None
+        raise PeriodError(f"{name}: {text} is not a real date") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise PeriodError(f"{name}: {text} is outside the years {FIRST_YEAR}–{LAST_YEAR} the workbook accepts")
+    return day
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 @dataclass(frozen=True)
@@ -88,15 +102,18 @@ def resolve(
     as_of: str | dt.date | None = None,
     date_from: str | dt.date | None = None,
     date_to: str | dt.date | None = None,
+    names: dict[str, str] | None = None,
 ) -> Period:
-    """The period a run asks for: a preset name, or custom from/to dates (SPEC §4)."""
-    today = parse_date(as_of, "as_of") if as_of else dt.date.today()
+    """The period a run asks for: a preset name, or custom from/to dates (SPEC §4). Errors name the
+    dates as `names` says (the command line's `--from`, a notebook's `date_from`)."""
+    names = names or NOTEBOOK_NAMES
+    today = parse_date(as_of, names["as_of"]) if as_of else dt.date.today()
     if date_from or date_to:
         if name:
             raise PeriodError("give either a period name or --from/--to, not both")
         if not (date_from and date_to):
             raise PeriodError("a custom period needs both --from and --to")
-        return Period(parse_date(date_from, "from"), parse_date(date_to, "to"), today)
+        return Period(parse_date(date_from, names["from"]), parse_date(date_to, names["to"]), today)
     name = (name or "mtd").lower()
     if name == "today":
         return Period(today, today, today)

@@ -15,7 +15,7 @@ from aftersales.reports import crm
 from aftersales.reports.crm import CRM_TABLES, CrmData, open_at, period_and_lifetime_sales, won_lost
 from aftersales.reports.formulas import ratio, tidy
 from aftersales.reports.grids import Grid, sql_date, top_rows
-from aftersales.run.context import DataQuality
+from aftersales.reports.quality import DataQuality
 
 REP_COLUMNS = (
     "name", "sales", "margin", "sales_target", "sales_attainment_pct", "margin_target",

@@ -18,26 +18,12 @@ import pandas as pd
 
 from aftersales import params as params_module
 from aftersales.config import REPORTS
-from aftersales.source.contract import TABLES
 from aftersales.present.csvtables import write_csv
 from aftersales.reports.grids import Grid, in_period
 from aftersales.reports.periods import Period, parse_date, resolve
+from aftersales.run.scope import Scope
+from aftersales.source.contract import TABLES
 from aftersales.source.reader import Source
-
-@dataclass
-class DataQuality:
-    """Rows the report read, used and set aside, with the reason and the rows themselves."""
-
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    details: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-    def add(self, check: str, rows: int, treatment: str, detail: pd.DataFrame | None = None) -> None:
-        self.checks.append({"check": check, "rows": int(rows), "treatment": treatment})
-        if detail is not None and len(detail):
-            self.details[check] = detail
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.checks, columns=["check", "rows", "treatment"])
 
 
 @dataclass
@@ -51,6 +37,8 @@ class Context:
     summary: dict[str, Any] = field(default_factory=dict)
     #: The explorer's filters: table → SQL condition its rows must meet (empty in a scheduled run).
     filters: dict[str, str] = field(default_factory=dict)
+    #: The scope (SPEC §6.2): the group, or one branch whose rows alone the reports read.
+    scope: Scope = field(default_factory=Scope)
 
     # ------------------------------------------------------------ data
     def has(self, table: str) -> bool:
@@ -67,8 +55,10 @@ class Context:
         return self._filtered(name, self.source.table(name)).filter(in_period(column, period.start, period.last))
 
     def _filtered(self, name: str, rows: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-        condition = self.filters.get(name)
-        return rows.filter(condition) if condition else rows
+        for condition in (self.scope.filters(self.source).get(name), self.filters.get(name)):
+            if condition:
+                rows = rows.filter(condition)
+        return rows
 
     def view(self, period: Period | None = None, filters: dict[str, str] | None = None) -> "Context":
         """A copy for exploring another period and filters (table → SQL condition); it writes nothing."""
@@ -79,7 +69,8 @@ class Context:
     def period_text(self) -> str:
         p = self.period
         text = f"{p.start:%d %b %Y} to {p.end:%d %b %Y}"
-        return text + f" · as of {p.as_of:%d %b %Y}"
+        branch = "" if self.scope.is_group else f" · branch {self.scope.branch}"
+        return text + f" · as of {p.as_of:%d %b %Y}" + branch
 
     # ------------------------------------------------------------ outputs
     def save(self, item: Grid | pd.DataFrame, name: str | None = None) -> None:
@@ -90,6 +81,11 @@ class Context:
         name = name or (item.name if isinstance(item, Grid) else None)
         path = self.out_dir / "tables" / self.report / f"{name}.csv"
         write_csv(rows, path)
+
+    def save_file(self, rows: pd.DataFrame, relative: str) -> None:
+        """Write a table to a file of the run folder (alerts.csv); nothing outside a run."""
+        if self.out_dir is not None:
+            write_csv(rows, self.out_dir / relative)
 
     def save_all(self, grids: dict[str, Grid]) -> None:
         for name, g in grids.items():
@@ -136,6 +132,7 @@ def start(
     params_file: str = "",
     out_dir: str = "",
     interactive: bool = False,
+    branch: str = "",
 ) -> Context:
     """Check a notebook's parameters and open its data; errors name the bad parameter."""
     if report not in REPORTS:
@@ -144,10 +141,10 @@ def start(
     the_period = resolve(period or None, as_of=day, date_from=date_from or None, date_to=date_to or None)
     settings = params_module.load(params_file or None)
     if not source:
-        from aftersales.source import demo_store as demo_source
+        from aftersales.source import demo
 
-        source = str(demo_source.ensure(day))
-    from aftersales.present import tables as present
+        source = str(demo.ensure(day))
+    from aftersales import present
 
     present.use_settings(settings)
     ctx = Context(
@@ -157,5 +154,6 @@ def start(
         source=Source.open(source, settings),
         out_dir=Path(out_dir) if out_dir else None,
         interactive=bool(interactive),
+        scope=Scope(str(branch)),
     )
     return ctx

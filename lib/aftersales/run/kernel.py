@@ -20,13 +20,26 @@ import sys
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
+
 #: What a report kernel uses; imported once per run by the server reports are forked from.
 MODULES = (
     "ipykernel.kernelapp", "IPython.display", "pandas", "numpy", "duckdb",
     "matplotlib.figure", "matplotlib.backends.backend_agg",
     "aftersales.run.context", "aftersales.present.tables", "aftersales.reports.parts", "aftersales.reports.labour",
-    "aftersales.reports.workshop", "aftersales.reports.accounts", "aftersales.reports.alerts", "aftersales.reports.sales",
+    "aftersales.reports.workshop", "aftersales.reports.accounts", "aftersales.reports.alerts",
+    "aftersales.reports.sales",
 )
+
+def die_with_parent() -> None:
+    """Die when the process that started this one dies (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
 
 _spare: Spare | None = None
 
@@ -39,7 +52,7 @@ def warm() -> None:
 
     for name in MODULES:
         import_module(name)
-    from aftersales.present import tables as present
+    from aftersales import present
 
     fig, ax = present.figure(2, 1)
     ax.plot([0, 1], [0, 1], label="warm")
@@ -124,8 +137,6 @@ def _become_kernel(pipe: int) -> None:
     code = 1
     try:
         os.setsid()  # its own process group, as a launched kernel has: signals reach it alone
-        from aftersales.run.worker import die_with_parent
-
         die_with_parent()
         chunks = []
         while chunk := os.read(pipe, 65536):

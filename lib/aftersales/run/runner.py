@@ -7,7 +7,7 @@ once complete, so a crash or a kill never leaves a half-written pack that looks 
 
 from __future__ import annotations
 
-import fcntl
+import errno
 import json
 import multiprocessing
 import os
@@ -21,13 +21,15 @@ from pathlib import Path
 
 from aftersales import params as params_module
 from aftersales.config import CACHE_DIR, KERNEL_PROVISIONER, OUTPUT_DIR, REPORTS
-from aftersales.source.contract import REPORT_TABLES
 from aftersales.reports.periods import Period
+from aftersales.run import folder
+from aftersales.source.contract import REPORT_TABLES
 from aftersales.source.reader import Source
 from aftersales.source.validate import check
 
 #: The names a report notebook's parameters cell declares (all are passed on every run).
-NOTEBOOK_PARAMETERS = ("source", "period", "date_from", "date_to", "as_of", "params_file", "out_dir", "interactive")
+NOTEBOOK_PARAMETERS = ("source", "period", "date_from", "date_to", "as_of", "params_file", "out_dir", "interactive",
+                       "branch")
 
 
 #: Seconds a report's process gets past its execution timeout to export its page.
@@ -60,6 +62,9 @@ class RunResult:
 
 
 def check_reports(reports: Sequence[str]) -> list[str]:
+    if not [r for r in reports if r.strip()]:
+        raise RunError(f"--reports names no report (an empty list would write an empty pack over the last one); "
+                       f"choose from {', '.join(REPORTS)}")
     unknown = [r for r in reports if r not in REPORTS]
     if unknown:
         raise RunError(f"unknown report {', '.join(unknown)}; choose from {', '.join(REPORTS)}")
@@ -103,53 +108,6 @@ def _kernel_home() -> str:
         "metadata": {"kernel_provisioner": {"provisioner_name": KERNEL_PROVISIONER}},
     }), encoding="utf-8")
     return str(home)
-
-
-class _Lock:
-    """One run at a time per output folder: wait for the other, or refuse."""
-
-    def __init__(self, out: Path, wait: bool):
-        self.path = out.parent / f".{out.name}.lock"
-        self.wait = wait
-        self.handle = None
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "w")
-        flags = fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB)
-        try:
-            fcntl.flock(self.handle, flags)
-        except BlockingIOError:
-            self.handle.close()
-            raise RunError(f"another run is writing {self.path.parent / self.path.name[1:-5]}; "
-                           "try again when it has finished (or let this run wait for it)") from None
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
-
-
-def _clean_stale(out: Path) -> None:
-    """Remove hidden folders left by runs that were killed mid-way."""
-    for stale in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.source-*.duckdb")]:
-        pid = stale.name.split("-")[-1].split(".")[0]
-        if pid.isdigit() and _alive(int(pid)):
-            continue
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            stale.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 #: The order reports start in, chosen so that two cores finish together. On the large month the
@@ -239,18 +197,26 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
     """Validate, execute, export, and move the finished pack into place."""
     started = time.monotonic()
     reports = check_reports(request.reports)
+    if request.jobs is not None and request.jobs < 1:
+        raise RunError(f"--jobs must be 1 or more, got {request.jobs}")
     settings = params_module.load(request.params_file)
     period = request.period
+    if period.start > period.as_of:
+        raise RunError(f"the period starts on {period.start}, after --as-of {period.as_of}: data after as-of "
+                       "never counts, so every figure would be empty; choose an earlier period or a later --as-of")
+    out = (Path(request.out) if request.out else default_out(period)).resolve()
+    try:
+        folder.check_out(out, request.source)
+    except folder.FolderError as exc:
+        raise RunError(str(exc)) from None
     if request.source:
         source_spec = request.source
     else:
-        from aftersales.source import demo_store as demo_source
+        from aftersales.source import demo
 
         progress("preparing the built-in demo data")
-        source_spec = str(demo_source.ensure(period.as_of))
+        source_spec = str(demo.ensure(period.as_of))
     source_spec = _absolute(source_spec)
-    out = Path(request.out) if request.out else default_out(period)
-    out = out.resolve()
     start_report_server()
     tables = sorted({t for r in reports for t in REPORT_TABLES[r]})
     source = Source.open(source_spec, settings)
@@ -273,55 +239,91 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
         "source": source_spec, "period": "", "date_from": period.start.isoformat(),
         "date_to": period.end.isoformat(), "as_of": period.as_of.isoformat(),
         "params_file": str(Path(request.params_file).resolve()) if request.params_file else "",
-        "out_dir": "", "interactive": False,
+        "out_dir": "", "interactive": False, "branch": "",
     }
     for report in reports:
         check_notebook_parameters(report, parameters)
-    jobs = request.jobs or os.cpu_count() or 1
-    with source, _Lock(out, request.wait_for_lock):
-        _clean_stale(out)
-        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-        snapshot_file = out.parent / f".{out.name}.source-{os.getpid()}.duckdb"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        try:
-            notebook_parameters = dict(parameters, out_dir=str(tmp))
-            if _worth_a_snapshot(source_spec):
-                progress("reading the source once for every report")
-                notebook_parameters["source"] = snapshot(source, tables, snapshot_file)
-            progress(f"running {', '.join(reports)} for {period.start} to {period.end} ({jobs} at a time)")
-            from aftersales.present import workbook
-            from aftersales.present.landing import finish
-
-            book = workbook.InBackground(tmp / workbook.file_name(period.start, period.end), tmp)
-            statuses = execute(reports, tmp, notebook_parameters, jobs,
-                               float(settings["run"]["timeout_seconds"]), progress, done=book.add_report)
-            finish(tmp, out, period=period, reports=reports, statuses=statuses, settings=settings,
-                   parameters=dict(parameters, out_dir=str(tmp)), source_info=source_info,
-                   seconds=time.monotonic() - started, book=book)
-            _swap(tmp, out)
-        except BaseException:  # Ctrl-C or a crash: the previous pack stays, nothing half-written
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        finally:
-            snapshot_file.unlink(missing_ok=True)
+    try:
+        lock = folder.Lock(out, request.wait_for_lock)
+        with source, lock:
+            for said in folder.recover(out):
+                progress(said)
+            statuses = _write_pack(request, out, source, source_spec, tables, reports, settings, parameters,
+                                   source_info, started, progress)
+    except folder.FolderError as exc:
+        raise RunError(str(exc)) from None
+    except Exception as exc:  # a full disk shows as OSError, the engine's IOException or a cut JSON file
+        if _no_space(exc, out.parent):
+            raise RunError(_disk_full(out)) from None
+        raise
     return RunResult(out, statuses)
+
+
+def _no_space(exc: BaseException, where: Path) -> bool:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    if "No space left on device" in str(exc):
+        return True
+    try:
+        return shutil.disk_usage(where).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _disk_full(out: Path) -> str:
+    return (f"the disk holding {out.parent} is full: the pack was not written and the previous one, if any, "
+            f"is kept as it was; free some space there and run again")
+
+
+def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str, tables, reports, settings,
+                parameters, source_info, started, progress) -> dict[str, dict]:
+    """Execute the reports into a hidden folder beside `out`, finish it and swap it in."""
+    period = request.period
+    jobs = request.jobs or os.cpu_count() or 1
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    snapshot_file = folder.snapshot_path(out)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        notebook_parameters = dict(parameters, out_dir=str(tmp))
+        if _worth_a_snapshot(source_spec):
+            progress("reading the source once for every report")
+            notebook_parameters["source"] = snapshot(source, tables, snapshot_file)
+        progress(f"running {', '.join(reports)} for {period.start} to {period.end} ({jobs} at a time)")
+        from aftersales.present import workbook
+        from aftersales.run.finish import finish
+
+        book = workbook.InBackground(tmp / workbook.file_name(period.start, period.end), tmp)
+        statuses = execute(reports, tmp, notebook_parameters, jobs,
+                           float(settings["run"]["timeout_seconds"]), progress, done=book.add_report)
+        finish(tmp, out, period=period, reports=reports, statuses=statuses, settings=settings,
+               parameters=dict(parameters, out_dir=str(tmp)), source_info=source_info,
+               seconds=time.monotonic() - started, book=book)
+        full = [r for r, s in statuses.items() if "No space left on device" in str(s.get("error") or "")]
+        if full:
+            raise OSError(errno.ENOSPC, f"no space left while writing {', '.join(full)}")
+        folder.swap(tmp, out)
+    except BaseException:  # Ctrl-C, a crash or a full disk: the previous pack stays, nothing half-written
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        snapshot_file.unlink(missing_ok=True)
+        Path(f"{snapshot_file}.wal").unlink(missing_ok=True)
+    return statuses
 
 
 def _validated_marker(fingerprint: str | None, tables: Sequence[str]) -> Path | None:
     """Where a passed validation of these exact contents (and this validator) is remembered."""
     import hashlib
 
-    from aftersales.source import contract
-    from aftersales.source import reader as source
-    from aftersales.source import validate
+    from aftersales import source
 
     if not fingerprint:
         return None
     key = hashlib.sha256(fingerprint.encode())
     key.update(",".join(sorted(tables)).encode())
-    for module in (contract, source, validate):
-        key.update(Path(module.__file__).read_bytes())
+    for module in sorted(Path(source.__file__).parent.glob("*.py")):  # the contract, readers and rules
+        key.update(module.read_bytes())
     return CACHE_DIR / "validated" / key.hexdigest()
 
 
@@ -335,7 +337,7 @@ def snapshot(source: Source, tables: Sequence[str], path: Path) -> str:
     """Copy the typed tables the reports need into a DuckDB file; returns its path."""
     path.unlink(missing_ok=True)
     con = source.con
-    con.execute(f"ATTACH '{path}' AS snapshot")
+    con.execute(f"ATTACH '{_quoted(str(path))}' AS snapshot")
     try:
         for table in tables:
             if source.has(table):
@@ -345,16 +347,13 @@ def snapshot(source: Source, tables: Sequence[str], path: Path) -> str:
     return str(path)
 
 
+def _quoted(text: str) -> str:
+    """Text inside a SQL string literal: a path with an apostrophe stays one path (ATTACH takes no
+    bound parameter)."""
+    return text.replace("'", "''")
+
+
 def _absolute(spec: str) -> str:
     if "://" in spec:
         return spec
     return str(Path(spec).resolve())
-
-
-def _swap(tmp: Path, out: Path) -> None:
-    """Put the finished pack in place of the previous one."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)

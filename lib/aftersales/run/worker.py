@@ -18,21 +18,10 @@ from pathlib import Path
 import papermill
 
 from aftersales import config
-from aftersales.run import kernel
 from aftersales.present.export import export
+from aftersales.run import kernel
 
 KERNEL = "aftersales"
-
-
-def die_with_parent() -> None:
-    """Die when the process that started this one dies (Linux; elsewhere a no-op)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _log_to(path: Path) -> None:
@@ -62,7 +51,7 @@ def _cpu_seconds() -> float:
 
 
 def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quiet: bool = True) -> int:
-    die_with_parent()
+    kernel.die_with_parent()
     run = Path(run_dir)
     if quiet:
         _log_to(run / "status" / f"{report}.log")

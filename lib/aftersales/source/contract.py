@@ -37,6 +37,8 @@ class Column:
     type: str
     nullable: bool = False
     allowed: tuple[str, ...] = ()  # closed list of values (doc_type, movement_type …)
+    #: a column the source may lack altogether (SPEC §6.1: `branch`, `pay_type`): read as empty then
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class Table:
 
     @property
     def names(self) -> list[str]:
+        """The columns every source of this table has (the optional ones of SPEC §6.1 left out)."""
+        return [c.name for c in self.columns if not c.optional]
+
+    @property
+    def all_names(self) -> list[str]:
+        """Every column, the optional ones included: what a typed relation of the table holds."""
         return [c.name for c in self.columns]
 
 
@@ -67,6 +75,23 @@ DOC_TYPES = ("invoice", "credit")
 MOVEMENT_TYPES = ("invoiced", "returned", "requisitioned", "reversed", "received")
 STAGES = ("qualified", "proposal", "negotiation", "won", "lost")
 SEVERITIES = ("low", "medium", "high", "critical")
+#: SPEC §6.1: the closed lists of the second edition (case-sensitive).
+PAY_TYPES = ("customer", "warranty", "internal")
+BUDGET_MEASURES = ("parts_net", "parts_profit", "labour_net", "labour_profit", "hours_sold")
+CODE_KINDS = ("department", "sale_type", "labour_type", "idle_code", "reason", "pay_type")
+
+#: The tables that carry a `branch` column (SPEC §6.1), and those where a line must name its branch
+#: once the column exists (an empty branch there is bad input).
+BRANCH_TABLES = ("parts_lines", "labour_lines", "clockings", "parts_movements", "purchase_order_lines",
+                 "parts_stock", "budgets", "overheads")
+BRANCH_REQUIRED = ("parts_lines", "labour_lines", "clockings")
+
+
+def _branch(table: str) -> Column:
+    return Column("branch", TEXT, nullable=table not in BRANCH_REQUIRED, optional=True)
+
+
+_PAY_TYPE = Column("pay_type", TEXT, nullable=True, allowed=PAY_TYPES, optional=True)
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -92,7 +117,7 @@ TABLES: dict[str, Table] = {
                 ("menu_fixed_value", NUMBER, True),
                 ("first_pick", BOOLEAN, True),
                 ("vor_loss", NUMBER, True),
-            ),
+            ) + (_branch("parts_lines"), _PAY_TYPE),
             date_column="date_edit",
         ),
         Table(
@@ -119,7 +144,7 @@ TABLES: dict[str, Table] = {
                 ("discount", NUMBER),
                 ("menu_normal_value", NUMBER, True),
                 ("menu_fixed_value", NUMBER, True),
-            ),
+            ) + (_branch("labour_lines"), _PAY_TYPE),
             key=("wip_no", "line_no", "technician"),
             date_column="date_edit",
         ),
@@ -136,7 +161,7 @@ TABLES: dict[str, Table] = {
                 ("idle_productive", BOOLEAN, True),
                 ("reason", TEXT, True),
                 ("description", TEXT, True),
-            ),
+            ) + (_branch("clockings"),),
             checks=("clock_out_before_clock_in",),
         ),
         Table(
@@ -147,7 +172,7 @@ TABLES: dict[str, Table] = {
                 ("movement_type", TEXT, False, MOVEMENT_TYPES),
                 ("quantity", NUMBER),
                 ("value", NUMBER),
-            ),
+            ) + (_branch("parts_movements"),),
             optional=True,
             date_column="date",
         ),
@@ -163,7 +188,7 @@ TABLES: dict[str, Table] = {
                 ("date_created", DATE),
                 ("date_required", DATE, True),
                 ("grn_date", DATE, True),
-            ),
+            ) + (_branch("purchase_order_lines"),),
             optional=True,
         ),
         Table(
@@ -264,6 +289,49 @@ TABLES: dict[str, Table] = {
             optional=True,
             key=("issue_id",),
         ),
+        # ---- second edition (SPEC §6.1): every table optional
+        Table(
+            "branches",
+            _cols(("branch", TEXT), ("name", TEXT), ("region", TEXT, True)),
+            optional=True,
+            key=("branch",),
+        ),
+        Table(
+            "budgets",
+            (_branch("budgets"),) + _cols(
+                ("month", TEXT),
+                ("measure", TEXT, False, BUDGET_MEASURES),
+                ("value", NUMBER),
+            ),
+            optional=True,
+            key=("branch", "month", "measure"),
+            checks=("month_format",),
+        ),
+        Table(
+            "overheads",
+            (_branch("overheads"),) + _cols(("month", TEXT), ("amount", NUMBER)),
+            optional=True,
+            key=("branch", "month"),
+            checks=("month_format", "amount_not_negative"),
+        ),
+        Table(
+            "parts_stock",
+            (_branch("parts_stock"),) + _cols(
+                ("part_no", TEXT),
+                ("on_hand_qty", NUMBER),
+                ("unit_cost", NUMBER),
+                ("last_sale_date", DATE, True),
+                ("last_receipt_date", DATE, True),
+            ),
+            optional=True,
+            key=("branch", "part_no"),
+        ),
+        Table(
+            "codes",
+            _cols(("kind", TEXT, False, CODE_KINDS), ("code", TEXT), ("description", TEXT)),
+            optional=True,
+            key=("kind", "code"),
+        ),
     ]
 }
 
@@ -284,6 +352,7 @@ REPORT_TABLES: dict[str, tuple[str, ...]] = {
         "activities",
         "customer_issues",
     ),
+    "operations": ("parts_lines", "labour_lines", "overheads", "parts_stock"),
 }
 
 

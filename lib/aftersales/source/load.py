@@ -28,8 +28,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from aftersales.source.contract import BOOLEAN, DATE, INTEGER, NUMBER, TABLES, TEXT, TIMESTAMP, DataError
-from aftersales.source.database import NULL_MARK, Database, explain
+from aftersales.source.database import NULL_MARK, Database
 from aftersales.source.reader import Source
+from aftersales.source.url import explain
 from aftersales.source.validate import check
 
 __all__ = ["load", "COLUMN_TYPES", "INDEXED"]
@@ -55,19 +56,21 @@ INDEXED: dict[str, tuple[str, ...]] = {
 PROGRESS_ROWS = 100_000
 
 
-def _table(name: str, metadata: sa.MetaData, schema: str | None) -> sa.Table:
-    """The table's definition: types, NOT NULL, and its key when every key column is required."""
+def _table(name: str, metadata: sa.MetaData, schema: str | None, present: set[str] | None = None) -> sa.Table:
+    """The table's definition: types, NOT NULL, and its key when every key column is required; an
+    optional column (SPEC §6.1) only when the source has it."""
     table = TABLES[name]
-    columns = [sa.Column(c.name, COLUMN_TYPES[c.type](), nullable=c.nullable) for c in table.columns]
+    columns = [sa.Column(c.name, COLUMN_TYPES[c.type](), nullable=c.nullable) for c in table.columns
+               if not c.optional or present is None or c.name in present]
     constraints = []
-    if table.key and not any(table.column(k).nullable for k in table.key):
+    if table.key and not any(table.column(k).nullable or table.column(k).optional for k in table.key):
         constraints.append(sa.PrimaryKeyConstraint(*table.key, name=f"{name}_pkey"))
     return sa.Table(name, metadata, *columns, *constraints, schema=schema)
 
 
 def _indexes(table: sa.Table, name: str, nulls_not_distinct: bool) -> list[sa.Index]:
     out = [sa.Index(f"{name}_{col}_idx", table.c[col]) for col in INDEXED.get(name, ())]
-    key = TABLES[name].key
+    key = [k for k in TABLES[name].key if k in table.c]  # an absent optional key column is empty on every row
     if key and any(TABLES[name].column(k).nullable for k in key):
         if nulls_not_distinct:
             out.append(sa.Index(f"{name}_key", *(table.c[k] for k in key), unique=True,
@@ -116,7 +119,8 @@ def _copy_all(src: Source, db: Database, replace: bool, progress, started: float
                         raise DataError(name, None, f"the table exists already in {where}{db.display}: "
                                                     "give --replace to drop and load it again")
                     conn.execute(sa.schema.DropTable(sa.Table(name, sa.MetaData(), schema=schema)))
-                made[name] = _table(name, metadata, schema)
+                made[name] = _table(name, metadata, schema,
+                                    {c for c in TABLES[name].all_names if src.has_column(name, c)})
                 made[name].create(conn)
             for name, table in made.items():
                 rows[name] = _copy_table(src, db, conn, table, name, progress)
@@ -142,7 +146,7 @@ def _copy_table(src: Source, db: Database, conn: sa.Connection, table: sa.Table,
     rel = rel.relation() if hasattr(rel, "pushdown") else rel
     expected = int(rel.aggregate("count(*)").fetchall()[0][0])
     progress(f"{name}: copying {expected:,} rows")
-    names = TABLES[name].names
+    names = [c.name for c in table.columns]
     if db.is_postgres:
         copied = _copy_postgres(rel, conn, table, names, name, expected, progress)
     else:

@@ -8,7 +8,8 @@ and their values.
 Rules, per present table:
 
 1. a missing required table (non-optional in the contract), a missing column
-   (every contract column of a present table is required);
+   (every contract column of a present table is required, but for the optional
+   `branch` and `pay_type` of SPEC §6.1, which read as empty when absent);
 2. an empty value in a non-nullable column;
 3. a value of the wrong type (number, integer, boolean);
 4. an unparsable date or timestamp (ISO only: ``2024-02-30`` and
@@ -16,7 +17,8 @@ Rules, per present table:
 5. a value outside its closed list (`Column.allowed`);
 6. ``clock_out`` before ``clock_in`` (table check ``clock_out_before_clock_in``);
 7. a duplicated key (`Table.key`; an empty key value counts as a value);
-8. ``targets.month`` not ``YYYY-MM`` (table check ``month_format``);
+8. a month not ``YYYY-MM`` (targets, budgets, overheads: table check ``month_format``);
+9. a negative overhead amount (table check ``amount_not_negative``).
 
 plus problems reading a file (not UTF-8, a wrong delimiter, a truncated line).
 
@@ -24,8 +26,9 @@ A database table is first asked whether it has any problem at all, in one or two
 queries the database runs (`database.Database.clean`); only a table that may have some
 is copied into DuckDB and checked by the same queries as a file, so the messages are
 the same. A column the database types as the contract does (a date column for a date)
-has only emptiness to check; one it holds as text is checked like a CSV file's text. Rows are numbered in the order the database returns them (for a table
-filled by `aftersales load`, the order of the file it came from).
+has only emptiness to check; one it holds as text is checked like a CSV file's text.
+Rows are numbered in the order the database returns them (for a table filled by
+`aftersales load`, the order of the file it came from).
 
 Rules 2–6 and 8 are computed in one aggregate query per table, reading each
 row once; a table with a key needs one more grouped query. Rows the reports
@@ -40,8 +43,10 @@ from dataclasses import dataclass
 
 import duckdb
 
+from aftersales.source.columns import EMPTY, INVALID, VALID, ColumnSQL, TableSQL
 from aftersales.source.contract import BOOLEAN, DATE, INTEGER, NUMBER, TABLES, TEXT, TIMESTAMP, DataError
-from aftersales.source.reader import EMPTY, INVALID, VALID, ColumnSQL, Source, TableSQL, _ident, _lit
+from aftersales.source.reader import Source
+from aftersales.source.sql import ident, literal
 
 __all__ = ["validate", "check"]
 
@@ -97,13 +102,13 @@ def _rules(info: TableSQL) -> list[_Rule]:
         c: ColumnSQL = next(x for x in info.columns if x.name == col.name)
         if not c.present:
             continue
-        raw = _ident(c.name)
+        raw = ident(c.name)
         if c.native:  # text, or typed at the source: only emptiness to check
             if not col.nullable:
                 empty = f"({raw} IS NULL OR {raw} = '')" if c.type == TEXT else f"({raw} IS NULL)"
                 rules.append(_Rule(c.name, empty, "value is empty", "values are empty", None))
         else:
-            state = _ident(c.name + "__state")
+            state = ident(c.name + "__state")
             if not col.nullable:
                 rules.append(
                     _Rule(c.name, f"({state} = {EMPTY})", "value is empty", "values are empty", None,
@@ -112,7 +117,7 @@ def _rules(info: TableSQL) -> list[_Rule]:
             one, many = _TYPE_WORDS[c.type]
             rules.append(_Rule(c.name, f"({state} = {INVALID})", one, many, raw, state, INVALID))
         if col.allowed:
-            listed = ", ".join(_lit(v) for v in col.allowed)
+            listed = ", ".join(literal(v) for v in col.allowed)
             words = " / ".join(col.allowed)
             rules.append(
                 _Rule(
@@ -135,11 +140,21 @@ def _rules(info: TableSQL) -> list[_Rule]:
                 """("clock_in" || ' -> ' || "clock_out")""",
             )
         )
+    if "amount_not_negative" in table.checks and "amount" in present:
+        rules.append(
+            _Rule(
+                "amount",
+                '(coalesce("amount__typed" < 0, false))',
+                "value is negative (an overhead is an expense: 0 or more)",
+                "values are negative (an overhead is an expense: 0 or more)",
+                '"amount"',
+            )
+        )
     if "month_format" in table.checks and "month" in present:
         rules.append(
             _Rule(
                 "month",
-                f'("month" IS NOT NULL AND "month" <> \'\' AND NOT regexp_full_match("month", {_lit(_MONTH_RE)}))',
+                f'("month" IS NOT NULL AND "month" <> \'\' AND NOT regexp_full_match("month", {literal(_MONTH_RE)}))',
                 "value is not a month YYYY-MM",
                 "values are not months YYYY-MM",
                 '"month"',
@@ -213,10 +228,10 @@ def _key_value(c: ColumnSQL) -> str:
     """SQL of a key column's value for comparing rows: text as written, other
     types by value (line_no 01 = 1); an invalid value (already reported)
     compares as its text, so it neither hides nor makes a duplicate."""
-    raw, typed = _ident(c.name), _ident(c.name + "__typed")
+    raw, typed = ident(c.name), ident(c.name + "__typed")
     if c.native:  # text as written ('' is empty, like NULL), or typed at the source
         return typed
-    state = _ident(c.name + "__state")
+    state = ident(c.name + "__state")
     return f"CASE WHEN {state} = {VALID} THEN CAST({typed} AS VARCHAR) ELSE 'invalid:' || {raw} END"
 
 
@@ -227,11 +242,11 @@ def _key_problem(source: Source, info: TableSQL) -> DataError | None:
     if not key:
         return None
     cols = {c.name: c for c in info.columns}
-    if any(not cols[k].present for k in key):
-        return None  # reported as a missing column
+    if any(k in info.missing for k in key):
+        return None  # reported as a missing column (an absent optional column is empty on every row)
     values = ", ".join(f"{_key_value(cols[k])} AS _k{i}" for i, k in enumerate(key))
     names = ", ".join(f"_k{i}" for i in range(len(key)))
-    shown = " || ' / ' || ".join(f"coalesce({_ident(k)}, '')" for k in key)
+    shown = " || ' / ' || ".join(f"coalesce({ident(k)}, '')" for k in key)
 
     def keyed(with_row: bool) -> str:
         row = "_row, " if with_row else ""

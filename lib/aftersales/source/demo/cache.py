@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import shutil
 from pathlib import Path
+from typing import Callable
 
 from aftersales.config import DEMO_DIR
-
-#: Bumped whenever the generator (demo.py) changes what it writes: a cached demo of
-#: another version is remade.
-GENERATOR_VERSION = 1
+from aftersales.source.demo.build import GENERATOR_VERSION, generate
 
 
 def _made_for(folder: Path) -> dt.date | None:
@@ -26,7 +25,7 @@ def _made_for(folder: Path) -> dt.date | None:
         return None
 
 
-def ensure(as_of: dt.date, folder: Path = DEMO_DIR, progress=None) -> Path:
+def ensure(as_of: dt.date, folder: Path = DEMO_DIR, progress: Callable[[str], None] | None = None) -> Path:
     """The demo folder, holding data up to at least `as_of` (one process makes it at a time)."""
     folder = Path(folder)
     made = _made_for(folder)
@@ -37,10 +36,6 @@ def ensure(as_of: dt.date, folder: Path = DEMO_DIR, progress=None) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         made = _made_for(folder)
         if made is None or made < as_of:
-            import shutil
-
-            from aftersales.source.demo import generate
-
             fresh = folder.with_name(folder.name + ".new")
             shutil.rmtree(fresh, ignore_errors=True)
             generate(fresh, as_of=as_of, seed=0, scale="small", progress=progress)
