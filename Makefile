@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
+	# the `aftersales` kernel the notebooks name, so that papermill and nbconvert find it in .venv
+	$(PY) -m ipykernel install --sys-prefix --name aftersales --display-name Aftersales >/dev/null
 	touch $(STAMP)
 
 # The tests' extras on top: browser driver, SMTP server, property tests, the layers linter, ruff.

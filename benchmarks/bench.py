@@ -9,7 +9,13 @@ Makes the demo data it needs with `aftersales demo-data` (small, medium, large) 
      its runs alternating with the small data's;
   3. the parts and labour grids for the year to date on the large data, by the workbook's
      lib, against one hand-written DuckDB query per table straight on the files (the floor);
-  4. the notebook machinery's share: pack wall time against the lib calls alone.
+  4. the notebook machinery's share: pack wall time against the lib calls alone;
+  5. the Dask executor (`--executor dask`) on a LocalCluster of two single-threaded worker
+     processes against the local executor, on the same data (--skip-dask leaves it out);
+  6. a dealer group (--group): the large data split over 30 branches (`demo-data --branches 30`,
+     the same total volume), the group's month pack with `--by-branch` (31 packs) against the
+     single pack (no --by-branch) on the same data, alternating, as a ratio, and the largest
+     process's peak memory (`--only-group` measures this alone).
 """
 
 from __future__ import annotations
@@ -64,6 +70,84 @@ def packs(sources: list[Path], repeat: int, folder: Path) -> list[tuple[float, l
             manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
             peaks[i] = max(peaks[i], *(r.get("kernel_peak_mb") or 0 for r in manifest["reports"].values()))
     return [(statistics.median(t), t, peak) for t, peak in zip(times, peaks)]
+
+
+def dask_packs(sources: list[Path], repeat: int, folder: Path) -> list[tuple[float, list[float]]]:
+    """For each source: the median wall seconds of a month's pack run with `--executor dask` on a
+    LocalCluster of two single-threaded worker processes (loopback), and every run's seconds. The
+    cluster stays up between runs, as a group's does, and one untimed run of the first source
+    starts its workers' report servers first."""
+    import logging
+
+    from distributed import LocalCluster
+
+    times: list[list[float]] = [[] for _ in sources]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster:
+        on_dask = ["--executor", "dask", "--scheduler", cluster.scheduler_address]
+        aftersales("run", "--source", str(sources[0]), *MONTH, "--out", str(folder / "dask-warm-up"), *on_dask)
+        for n in range(repeat):
+            for i, source in enumerate(sources):
+                started = time.monotonic()
+                aftersales("run", "--source", str(source), *MONTH, "--out", str(folder / f"{source.name}-dask-{n + 1}"),
+                           *on_dask)
+                times[i].append(time.monotonic() - started)
+    return [(statistics.median(t), t) for t in times]
+
+
+#: The branches of the group benchmark's data.
+GROUP_BRANCHES = 30
+
+
+def group_dataset(data: Path) -> Path:
+    folder = data / f"large-{GROUP_BRANCHES}"
+    if not (folder / "demo.json").exists():
+        print(f"making the large demo data over {GROUP_BRANCHES} branches in {folder} …", file=sys.stderr, flush=True)
+        aftersales("demo-data", str(folder), "--scale", "large", "--branches", str(GROUP_BRANCHES), "--as-of", AS_OF)
+    return folder
+
+
+#: Runs one command and prints the largest peak resident memory (kB) among the processes it waited for.
+_PEAK = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)")
+
+
+def group_packs(source: Path, repeat: int, folder: Path) -> dict[str, tuple[float, list[float], float]]:
+    """The group's month pack alone and with `--by-branch`, alternating: per kind the median wall
+    seconds, every run's seconds and the largest process's peak memory (MB): the run's own process
+    (and what it waited for) or a report's kernel, from every pack's manifest."""
+    out: dict[str, tuple[list[float], float]] = {"single": ([], 0.0), "by-branch": ([], 0.0)}
+    for n in range(repeat):
+        for kind, extra in (("single", []), ("by-branch", ["--by-branch"])):
+            pack = folder / f"{source.name}-{kind}-{n + 1}"
+            started = time.monotonic()
+            done = subprocess.run([sys.executable, "-c", _PEAK, sys.executable, "-m", "aftersales", "run", "--source",
+                                   str(source), *MONTH, "--out", str(pack), *extra], capture_output=True, text=True)
+            wall = time.monotonic() - started
+            if done.returncode != 0:
+                raise SystemExit(f"the {kind} group run failed:\n{done.stderr[-2000:]}")
+            peak = float(done.stdout.strip().splitlines()[-1]) / 1024
+            for manifest in pack.rglob("manifest.json"):
+                reports = json.loads(manifest.read_text(encoding="utf-8"))["reports"].values()
+                peak = max(peak, *(r.get("kernel_peak_mb") or 0 for r in reports))
+            times, top = out[kind]
+            times.append(wall)
+            out[kind] = (times, max(top, peak))
+            print(f"  {kind} {wall:.1f} s, peak {peak:.0f} MB", file=sys.stderr, flush=True)
+    return {kind: (statistics.median(times), times, peak) for kind, (times, peak) in out.items()}
+
+
+def group_rows(data: Path, repeat: int, folder: Path) -> list[tuple[str, str, str]]:
+    source = group_dataset(data)
+    timed = group_packs(source, repeat, folder)
+    single, by_branch = timed["single"], timed["by-branch"]
+    return [
+        (f"6a. month pack, large data over {GROUP_BRANCHES} branches, the group's pack alone", f"{single[0]:.1f} s",
+         f"largest process {single[2]:.0f} MB; {_runs(single[1])}"),
+        (f"6b. the same with --by-branch ({GROUP_BRANCHES + 1} packs)", f"{by_branch[0]:.1f} s",
+         f"{by_branch[0] / single[0]:.2f}× the group's pack alone (target ≤ 5×); largest process "
+         f"{by_branch[2]:.0f} MB; {_runs(by_branch[1])}"),
+    ]
 
 
 def _runs(times: list[float]) -> str:
@@ -160,9 +244,21 @@ def main() -> None:
     parser.add_argument("--data", default="benchmarks/data", help="where the demo datasets are made")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-large", action="store_true", help="measure the small data only")
+    parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask executor's measure")
+    parser.add_argument("--group", action="store_true", help="also measure a 30-branch group (6.)")
+    parser.add_argument("--only-group", action="store_true", help="measure the 30-branch group (6.) alone")
     args = parser.parse_args()
     data = Path(args.data)
     rows = []
+    if args.only_group:
+        folder = data / "packs" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        rows = group_rows(data, args.repeat, folder)
+        print(f"Machine: {machine()}; medians of {args.repeat} runs\n")
+        print("| measure | time | notes |\n|---|---|---|")
+        for measure, value, note in rows:
+            print(f"| {measure} | {value} | {note} |")
+        print(f"\nThe packs are in {folder}; remove {data / 'packs'} when done.")
+        return
     small = dataset(data, "small")
     large = None if args.skip_large else dataset(data, "large")
     # The packs are kept (and listed at the end), never deleted by the benchmark: on this
@@ -186,6 +282,13 @@ def main() -> None:
     builds = median_of(lib_builds, small, args.repeat)
     rows.append(("4. lib calls alone, small month", f"{builds:.1f} s",
                  f"notebook machinery {100 * (1 - builds / small_wall):.0f} % of the pack's wall time"))
+    if not args.skip_dask:
+        sources = [small] if large is None else [small, large]
+        for (wall, times), source, (local_wall, _, _) in zip(dask_packs(sources, args.repeat, folder), sources, timed):
+            rows.append((f"5. month pack, {source.name} data, Dask executor (2-worker LocalCluster)", f"{wall:.1f} s",
+                         f"{wall / local_wall:.2f}× the local executor ({local_wall:.1f} s); {_runs(times)}"))
+    if args.group:
+        rows.extend(group_rows(data, args.repeat, folder))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"Machine: {machine()}; medians of {args.repeat} runs; this script's own peak {peak:.0f} MB\n")
     print("| measure | time | notes |\n|---|---|---|")

@@ -38,6 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, metavar="N", help="reports run at once (default: cores)")
     run.add_argument("--no-wait", action="store_true",
                      help="refuse to start when another run writes the same folder (default: wait for it)")
+    run.add_argument("--executor", choices=("local", "dask"), default="local",
+                     help="where the reports run: processes on this machine (default), or tasks on a Dask cluster")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="the Dask scheduler of --executor dask, e.g. tcp://HOST:8786 (the source must be "
+                          "reachable from every worker: a database URL, or a path on a shared disk)")
+    scope = run.add_mutually_exclusive_group()
+    scope.add_argument("--branch", metavar="CODE", help="make one branch's pack (a code as on the lines)")
+    scope.add_argument("--by-branch", action="store_true",
+                       help="make the group's pack and one pack per branch in OUT/branches/BRANCH/")
 
     demo = sub.add_parser("demo-data", help="write the demo dataset")
     demo.add_argument("dir", help="folder to write the tables to")
@@ -45,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=("small", "medium", "large"), default="small")
     demo.add_argument("--as-of", metavar="DATE", help="the last day of the data (default: today)")
     demo.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    demo.add_argument("--branches", type=int, default=1, metavar="N",
+                      help="a group of N branches sharing the same total volume (default: 1, one dealer)")
 
     val = sub.add_parser("validate", help="check a source against the data contract")
     val.add_argument("--source", required=True)
@@ -75,6 +86,7 @@ def _run(args) -> int:
     request = RunRequest(
         period=period, source=args.source, reports=[r.strip() for r in args.reports.split(",") if r.strip()],
         params_file=args.params, out=args.out, jobs=args.jobs, wait_for_lock=not args.no_wait,
+        executor=args.executor, scheduler=args.scheduler, branch=args.branch, by_branch=args.by_branch,
     )
     result = run(request, progress=_say)
     failed = [name for name, s in result.statuses.items() if s["status"] != "ok"]
@@ -86,10 +98,14 @@ def _run(args) -> int:
 
 def _demo(args) -> int:
     from aftersales.reports.periods import parse_date
-    from aftersales.source.demo import generate
+    from aftersales.source.demo import MAX_BRANCHES, generate
 
     as_of = parse_date(args.as_of, "--as-of") if args.as_of else dt.date.today()
-    rows = generate(Path(args.dir), as_of=as_of, seed=args.seed, scale=args.scale, fmt=args.format, progress=_say)
+    if not 1 <= args.branches <= MAX_BRANCHES:
+        _say(f"error: --branches must be from 1 to {MAX_BRANCHES}, not {args.branches}")
+        return EXIT_INVALID
+    rows = generate(Path(args.dir), as_of=as_of, seed=args.seed, scale=args.scale, fmt=args.format, progress=_say,
+                    branches=args.branches)
     for table, count in rows.items():
         _say(f"{table}: {count:,} rows")
     print(Path(args.dir).resolve())
@@ -141,6 +157,7 @@ def _load(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     from aftersales.notify import NotifyError
     from aftersales.params import ParamsError
+    from aftersales.reports.calendar import CalendarError
     from aftersales.reports.periods import PeriodError
     from aftersales.run.runner import RunError
     from aftersales.source.contract import DataError
@@ -149,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"run": _run, "demo-data": _demo, "validate": _validate, "notify": _notify, "load": _load}
     try:
         return handlers[args.command](args)
-    except (DataError, NotifyError, ParamsError, PeriodError, RunError) as exc:
+    except (CalendarError, DataError, NotifyError, ParamsError, PeriodError, RunError) as exc:
         _say(f"error: {exc}")
         return EXIT_INVALID
     except KeyboardInterrupt:

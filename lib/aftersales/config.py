@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 #: The reports of a pack, in the order they appear on the landing page.
-REPORTS = ("parts", "labour", "workshop", "accounts", "sales")
+REPORTS = ("parts", "labour", "workshop", "operations", "accounts", "sales")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The project checkout (lib/aftersales → project root).

@@ -154,10 +154,19 @@ def _check_numbers(params: dict, origin: Path | str, where: str = "") -> None:
                                   f"got {_shown(value)}")
 
 
+def _check_lists(params: dict, origin: Path | str) -> None:
+    """List settings hold what they say: account codes or patterns as text."""
+    codes = params.get("alerts", {}).get("exclude_accounts")
+    if codes is not None and (not isinstance(codes, list) or not all(isinstance(c, str) and c for c in codes)):
+        raise ParamsError(f"{origin}: setting 'alerts.exclude_accounts' must be a list of account codes or "
+                          f"patterns as text (quote codes that look like numbers), got {_shown(codes)}")
+
+
 def load(path: str | Path | None = None) -> dict[str, Any]:
     """The defaults, with the file at `path` (if any) laid over them."""
     params = _read(DEFAULT_PARAMS)
     if path:
         params = _overlay(params, _read(Path(path)), "", Path(path))
     _check_numbers(params, path or DEFAULT_PARAMS)
+    _check_lists(params, path or DEFAULT_PARAMS)
     return params

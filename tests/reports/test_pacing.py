@@ -21,7 +21,7 @@ _names = count()
 
 def lines(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> duckdb.DuckDBPyRelation:
     """A relation of `table` typed as the contract says, with `branch` and `pay_type` beside it."""
-    columns = [c.name for c in TABLES[table].columns]
+    columns = TABLES[table].names  # the columns every source has; branch and pay_type are added below
     data = [{c: str(r.get(c, DEFAULTS[table][c])) for c in columns} for r in rows]
     for r, d in zip(rows, data):
         d["branch"], d["pay_type"] = r.get("branch", "B1"), r.get("pay_type", "")
@@ -32,7 +32,7 @@ def lines(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> duckd
     name = f"frame_{next(_names)}"
     con.register(name, frame)
     typed = ", ".join(f"CAST(NULLIF(CAST({c.name} AS VARCHAR), '') AS {SQL_TYPES[c.type]}) AS {c.name}"
-                      for c in TABLES[table].columns)
+                      for c in TABLES[table].columns if not c.optional)
     return con.sql(f"SELECT {typed}, CAST(branch AS VARCHAR) AS branch, CAST(pay_type AS VARCHAR) AS pay_type "
                    f"FROM {name}")
 

@@ -389,4 +389,34 @@ SALES = Spec(
     "account has no territory).",
 )
 
-SPECS = {s.report: s for s in (PARTS, LABOUR, WORKSHOP, ACCOUNTS, SALES)}
+# ---------------------------------------------------------------- operations
+
+
+def operations_view(ctx) -> View:
+    """Repair orders against last year, pay types and work in progress, with the landing tiles."""
+    from aftersales.reports import operations_report
+
+    rep = operations_report.build(ctx)
+    panels = [
+        present.tiles(operations_report.tiles(rep.headline)),
+        _section("Repair orders"), present.frame(rep.change, table_id="explore-repair-orders"),
+        _section("Pay types"), present.grid(rep.grids["pay_types"], legend=False),
+        _section("Work in progress"), present.grid(rep.shown["wip"], legend=False),
+    ]
+    empty = rep.grids["pay_types"].empty and not float(rep.headline.get("ros") or 0)
+    return View(rep.grids, panels, empty=empty)
+
+
+OPERATIONS = Spec(
+    "operations",
+    (
+        Filter("department", "Department",
+               "SELECT DISTINCT department FROM labour_lines WHERE department IS NOT NULL "
+               "UNION SELECT DISTINCT department FROM parts_lines WHERE department IS NOT NULL ORDER BY 1",
+               {"labour_lines": "department IN ({values})", "parts_lines": "department IN ({values})"}),
+    ),
+    operations_view,
+    "Overheads and the stock file have no department: absorption and stock figures stay the scope's own.",
+)
+
+SPECS = {s.report: s for s in (PARTS, LABOUR, WORKSHOP, OPERATIONS, ACCOUNTS, SALES)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import quopri
 import re
 from collections.abc import Mapping
@@ -37,18 +38,62 @@ def one_line(value) -> str:
 _BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
+#: Names Windows keeps for devices, whatever follows a dot (`CON.eml` cannot be opened there).
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+                      | {f"{d}{i}" for d in ("COM", "LPT") for i in "0123456789¹²³"})
+#: The longest stem `safe_name` gives: with `.eml` and a `-NN` of `unique_name`, a name stays under 100.
+NAME_STEM = 80
+
+
 def safe_name(code: str) -> str:
-    """A file name for a code: characters other than letters, digits, `.`, `_`, `-` become `_`."""
+    """A file name stem for a code that is valid, short and unambiguous on Linux, macOS and Windows.
+
+    Letters, digits, `.`, `_` and `-` are kept; any other character becomes `_`. Where the code
+    had to change (a character replaced, a leading dot, a name Windows keeps such as ``CON`` or
+    ``com1``, more than `NAME_STEM` characters), a short hash of the exact code is added, so that
+    two codes never share a name (``a/b`` → ``a_b-1c5e…``, not the name of ``a_b``). The file keeps
+    the code itself in a header. Names that differ only by case are told apart by `unique_name`.
+    """
+    code = str(code)
     name = re.sub(r"[^A-Za-z0-9._-]", "_", code) or "_"
-    return "_" + name if name.startswith(".") else name
+    if name.startswith("."):
+        name = "_" + name
+    if name.split(".")[0].upper() in _RESERVED:
+        name = "_" + name
+    if name != code or len(name) > NAME_STEM or name.endswith("."):
+        digest = hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        name = name[:NAME_STEM - len(digest) - 1].rstrip(".") + "-" + digest
+    return name
 
 
 def unique_name(name: str, taken: Mapping) -> str:
-    """`name` (`<stem>.eml`), or `<stem>-2.eml`, `<stem>-3.eml` … where `taken` has it already."""
+    """`name` (`<stem>.eml`), or `<stem>-2.eml`, `<stem>-3.eml` … where `taken` has it already, in any
+    case (macOS and Windows do not tell `A1.eml` from `a1.eml`)."""
     stem, n = name[:-4], 2
-    while name in taken:
+    folded = {str(k).casefold() for k in taken}
+    while name.casefold() in folded:
         name, n = f"{stem}-{n}.eml", n + 1
     return name
+
+
+#: One address, alone in its cell: ``local@domain`` (no space, comma, semicolon or bracket),
+#: or ``Name <local@domain>`` with a name holding none of ``<>@,;``.
+_ADDRESS = r"[^\s@,;:<>()\[\]\\\"]+@[^\s@,;:<>()\[\]\\\"]+"
+_ONE_ADDRESS = re.compile(rf"(?:[^<>@,;\"]*<)?({_ADDRESS})>?")
+
+
+def single_address(value) -> str | None:
+    """The address of a data cell (``sales_reps.email``, ``accounts.email``) that holds exactly one,
+    else None: ``a@dealer, evil@x.example`` holds two and addresses neither."""
+    text = one_line(value)
+    match = _ONE_ADDRESS.fullmatch(text)
+    if match is None or (("<" in text) != text.endswith(">")):
+        return None
+    address = match.group(1)
+    local, _, host = address.partition("@")
+    if not local or not host or ".." in host or host.startswith(".") or host.endswith("."):
+        return None
+    return address
 
 
 def domain(address: str) -> str | None:
@@ -129,8 +174,9 @@ def _mailbox(field: str, email: str, name: str) -> str:
 
 
 def _plain(text: str) -> bool:
-    """Whether `text` can stand in a header as it is: ASCII, with nothing a reader would decode as RFC 2047."""
-    return text.isascii() and "=?" not in text
+    """Whether `text` can stand in a header as it is: ASCII, with nothing a reader would decode as RFC 2047,
+    and no word so long that its line would pass RFC 5322's 998 characters (a 2,000-character code)."""
+    return text.isascii() and "=?" not in text and all(len(word) < 900 for word in text.split(" "))
 
 
 def _fold(field: str, text: str) -> str:
@@ -140,7 +186,8 @@ def _fold(field: str, text: str) -> str:
         return text
     out = []
     for token in _TOKEN.findall(text):  # a word with the spaces before it: a fold goes before them
-        if width + len(token) > _LINE and (out or not token.startswith(" ")):
+        # before the first word only when it is an encoded word: a reader keeps the space before plain text
+        if width + len(token) > _LINE and (out or token.startswith("=?")):
             out.append("\r\n" if token.startswith(" ") else "\r\n ")
             width = 0
         out.append(token)

@@ -1,7 +1,9 @@
 """Sending a run's owner emails (`aftersales notify`, or on the run when the settings say so).
 
 `send` delivers them through an SMTP server (STARTTLS and login when the settings say so; the
-password comes from the environment variable the settings name). Outreach drafts are never sent.
+password comes from the environment variable the settings name, and a login without STARTTLS is
+refused unless ``notify.allow_plain_login`` is true). Outreach drafts are never sent, and neither
+are the emails of a run whose Accounts report failed (`failed_accounts`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,21 @@ def run_settings(run_dir: Path) -> dict:
     return defaults
 
 
+def failed_accounts(run_dir: Path) -> str | None:
+    """Why the Accounts report of a finished run failed (its manifest says so), or None when it did not
+    (or the folder has no manifest yet: a run sending its own emails, a folder made by hand)."""
+    manifest = Path(run_dir) / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        status = (json.loads(manifest.read_text(encoding="utf-8")).get("reports") or {}).get("accounts")
+    except (ValueError, OSError, AttributeError) as exc:
+        return f"its manifest cannot be read: {exc}"
+    if not isinstance(status, dict) or status.get("status") in (None, "ok"):
+        return None
+    return one_line(status.get("error")) or one_line(status.get("status"))
+
+
 def owner_files(run_dir: Path) -> list[Path]:
     """The owner emails of a run (outreach drafts are not among them: the owners send those)."""
     folder = Path(run_dir) / EMAILS_DIR
@@ -80,6 +97,10 @@ def send(run_dir: str | Path, smtp: str, *, sender: str | None = None, dry_run: 
     """
     host, port = parse_smtp(smtp)
     run_dir = Path(run_dir)
+    failed = failed_accounts(run_dir)
+    if failed is not None:
+        raise NotifyError(f"the Accounts report of {run_dir} failed ({failed}): its alert emails may be incomplete "
+                          "or wrong and are not sent; run the report again")
     conf = dict((settings or run_settings(run_dir))["notify"])
     environ = os.environ if environ is None else environ
     outcome = Outcome(dry_run=dry_run)
@@ -107,6 +128,10 @@ def send(run_dir: str | Path, smtp: str, *, sender: str | None = None, dry_run: 
     if not queue:
         return outcome
     password = None
+    if conf.get("login") and not conf.get("starttls") and not conf.get("allow_plain_login"):
+        raise NotifyError(f"the SMTP login to {host}:{port} would send the password in clear: the connection is not "
+                          "encrypted (notify.starttls is false). Switch notify.starttls on, or set "
+                          "notify.allow_plain_login: true to log in without TLS all the same")
     if conf.get("login"):
         variable = one_line(conf.get("password_env"))
         password = environ.get(variable) if variable else None

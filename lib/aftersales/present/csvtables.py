@@ -91,8 +91,8 @@ def _engine_csv(rows: pd.DataFrame, path: Path) -> None:
         con = _engine.con = duckdb.connect(":memory:")
     con.register("csv_rows", pd.DataFrame(columns, index=pd.RangeIndex(len(rows))))
     try:
-        target = str(path).replace("'", "''")
-        con.execute(f"COPY (SELECT {', '.join(cells) or '1 AS x'} FROM csv_rows) TO '{target}' "
+        target = _sql_literal(str(path))  # any path: quotes doubled (COPY TO neither globs nor splits at a backslash)
+        con.execute(f"COPY (SELECT {', '.join(cells) or '1 AS x'} FROM csv_rows) TO {target} "
                     "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n')")
     finally:
         con.unregister("csv_rows")

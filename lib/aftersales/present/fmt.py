@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pandas as pd
+
+
+def fixed(value, places: int) -> str:
+    """`value` with `places` decimals and thousands separators, rounded half away from zero from
+    its exact decimal digits: 3325.075 shows 3,325.08 (binary-float formatting shows 3,325.07)."""
+    try:
+        exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+        shown = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, OverflowError):
+        return f"{float(value):,.{places}f}"
+    text = f"{shown:,.{places}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def cell(value, kind: str) -> tuple[str, str]:
@@ -22,16 +35,14 @@ def _cell(value, kind: str) -> tuple[str, str]:
         text = pd.Timestamp(value).strftime("%Y-%m-%d")
         return text, text
     if kind == "money":
-        return f"{value:,.2f}", repr(float(value))
+        return fixed(value, 2), repr(float(value))
     if kind == "ratio":
-        return f"{value:,.1f}", repr(float(value))
-    if kind == "factor":
-        return f"{value:,.2f}", repr(float(value))
-    if kind == "hours":
-        return f"{value:,.2f}", repr(float(value))
+        return fixed(value, 1), repr(float(value))
+    if kind in ("factor", "hours"):
+        return fixed(value, 2), repr(float(value))
     if kind == "quantity":
         v = float(value)
-        return (f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}"), repr(v)
+        return (fixed(v, 0) if v.is_integer() else fixed(v, 2)), repr(v)
     if kind == "count":
         return f"{int(value):,}", str(int(value))
     return str(value), str(value)

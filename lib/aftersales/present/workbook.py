@@ -50,6 +50,8 @@ from aftersales.present.xlsx_parts import (
 
 __all__ = ["Book", "InBackground", "column_kind", "column_letter", "file_name", "grid_files", "sheet_name", "write"]
 
+#: Sheets that open the workbook right after "about", by (report, grid) of their CSV: their names.
+LEADING = {("pacing", "pacing"): "Pacing", ("group", "branches"): "Branches"}
 #: Excel's limits.
 SHEET_NAME_MAX = 31
 MAX_ROWS = 1_048_575  # data rows under the header
@@ -125,7 +127,7 @@ class Book:
         order = {r: i for i, r in enumerate(REPORTS)}
         for name, grid, csv_path in grid_files(self.run):
             if name == report:
-                self._add((order.get(report, len(order)), report, grid), csv_path)
+                self._add((-1 if (report, grid) in LEADING else order.get(report, len(order)), report, grid), csv_path)
 
     def _add(self, key: tuple, csv_path: Path) -> None:
         started = time.monotonic()
@@ -157,7 +159,8 @@ class Book:
         taken: set[str] = {"about"}
         listed = []  # (name, file number, run's file, rows, cut, columns) in pack order
         for key, number, file, rows, cut, width in sorted(self.sheets):
-            name = "alerts" if key[2] == "alerts" and not key[1] else sheet_name(key[1], key[2], taken)
+            name = LEADING.get(key[1:]) or ("alerts" if key[2] == "alerts" and not key[1] else
+                                            sheet_name(key[1], key[2], taken))
             taken.add(name.lower())
             listed.append((name, number, file, rows, cut, width))
         summary = {name: {"file": file, "rows": rows, "cut": cut} for name, _, file, rows, cut, _ in listed}

@@ -19,14 +19,34 @@ from aftersales.reports.periods import Period
 #: The columns of alerts.csv (SPEC §5).
 #: The rules, in the order alerts are listed.
 RULES = ("gp_drop", "sales_decline", "large_document")
-#: Extra columns kept beside the alerts for the report and the emails (not written to alerts.csv).
-EXTRA_COLUMNS = ("document", "owner_name")
+#: Extra columns kept beside the alerts for the report and the emails (not written to alerts.csv):
+#: `at_stake` is the money the alert is about — the change in margin (GP% drop), in sales (sales
+#: decline), the invoice's Net (large document) — and `unit` names what `value` is in.
+EXTRA_COLUMNS = ("document", "owner_name", "at_stake", "unit")
+#: What each rule's `value` is measured in.
+UNITS = {"gp_drop": "points", "sales_decline": "%", "large_document": "amount"}
 
 RULE_TITLES = {
     "gp_drop": "GP% drop",
     "sales_decline": "Sales decline",
     "large_document": "Large invoice",
 }
+
+
+def excluded(account, patterns) -> bool:
+    """True when an account code matches one of `alerts.exclude_accounts` (codes or glob patterns such
+    as `INT*`, matched case-sensitively on the whole code): no alert, no outreach."""
+    from fnmatch import fnmatchcase
+
+    return isinstance(account, str) and any(fnmatchcase(account, str(p)) for p in patterns or ())
+
+
+def _minimum(rows: pd.DataFrame, column: str, minimum: float) -> pd.DataFrame:
+    """The rows whose `column` is at least `minimum` (0: every row, as SPEC §3)."""
+    if not minimum:
+        return rows
+    values = pd.to_numeric(rows[column], errors="coerce").astype("float64")
+    return rows[values.round(SUM_DECIMALS) >= float(minimum)]
 
 
 def reached(amount: float, threshold: float) -> bool:
@@ -48,6 +68,7 @@ def gp_drop(rows: pd.DataFrame, threshold: float) -> pd.DataFrame:
         change = r["gp_change_pts"]
         if change == change and reached(-change, threshold):
             out.append({**_who(r), "rule": "gp_drop", "value": change, "threshold": float(threshold),
+                        "at_stake": _delta(r, "margin"),
                         "message": f"GP% fell {-change:.1f} points, from {r['gp_pct_prior']:.1f}% to "
                                    f"{r['gp_pct']:.1f}% (alert at a fall of {threshold:g} points or more)"})
     return _frame(out)
@@ -60,6 +81,7 @@ def sales_decline(rows: pd.DataFrame, threshold: float) -> pd.DataFrame:
         growth = r["growth_pct"]
         if growth == growth and reached(-growth, threshold):
             out.append({**_who(r), "rule": "sales_decline", "value": growth, "threshold": float(threshold),
+                        "at_stake": _delta(r, "sales"),
                         "message": f"Sales fell {-growth:.1f}%, from {r['sales_prior']:,.2f} to {r['sales']:,.2f} "
                                    "against the same dates a year earlier "
                                    f"(alert at a fall of {threshold:g}% or more)"})
@@ -101,7 +123,7 @@ def large_document(lines: Lines, period: Period, threshold: float, info: pd.Data
                "owner": names.at[r["account"], "owner"] if known else None}
         day = pd.Timestamp(r["date"]).strftime("%Y-%m-%d")
         out.append({**who, "rule": "large_document", "value": r["net"], "threshold": float(threshold),
-                    "document": r["document"],
+                    "document": r["document"], "at_stake": r["net"],
                     "message": f"Invoice {r['document']} of {day}: Net {r['net']:,.2f} "
                                f"(alert at {threshold:,.2f} or more)"})
     return _frame(out)
@@ -114,11 +136,17 @@ def evaluate(rows: pd.DataFrame, lines: Lines, period: Period, thresholds: Mappi
     `rows` are the accounts grid's rows, `lines` the sales lines, `info` the accounts'
     names and owners (`accounts.account_info`), `reps` the reps' names and emails.
     """
+    exclude = thresholds.get("exclude_accounts") or []
+    if exclude:
+        rows = rows.loc[[not excluded(a, exclude) for a in rows["account"]]] if len(rows) else rows
     found = pd.concat([
-        gp_drop(rows, thresholds["gp_drop"]),
-        sales_decline(rows, thresholds["sales_decline"]),
+        gp_drop(_minimum(rows, "sales", thresholds.get("min_sales", 0)), thresholds["gp_drop"]),
+        sales_decline(_minimum(rows, "sales_prior", thresholds.get("min_prior_sales", 0)), thresholds["sales_decline"]),
         large_document(lines, period, thresholds["large_document"], info),
     ], ignore_index=True)
+    if exclude:
+        found = found.loc[[not excluded(a, exclude) for a in found["account"]]] if len(found) else found
+    found["unit"] = found["rule"].map(UNITS)
     emails = {r: e for r, e in zip(reps["rep"], reps["email"]) if isinstance(e, str) and e.strip()}
     names = dict(zip(reps["rep"], reps["name"]))
     found["owner_email"] = [emails.get(o) if isinstance(o, str) else None for o in found["owner"]]
@@ -150,13 +178,40 @@ def owners_without_email(alerts: pd.DataFrame) -> list[str]:
     return sorted(set(owned["owner"]))
 
 
+def by_money(alerts: pd.DataFrame) -> pd.DataFrame:
+    """One entry per account (large invoices one per document), its reasons joined, sorted by the
+    money at stake, largest first: the list a manager reads."""
+    if not len(alerts):
+        return alerts.assign(reasons=pd.Series(dtype="object"))
+    key = alerts["account"].fillna("") + "\x1f" + alerts["document"].fillna("")
+    frame = alerts.assign(_key=key.where(alerts["rule"] == "large_document", alerts["account"].fillna("")),
+                          _stake=pd.to_numeric(alerts["at_stake"], errors="coerce").abs())
+    rows = []
+    for _, group in frame.groupby("_key", sort=False):
+        first = group.sort_values("_stake", ascending=False, kind="stable").iloc[0].to_dict()
+        first["reasons"] = "; ".join(group["message"].astype(str))
+        first["rules"] = ", ".join(RULE_TITLES.get(r, r) for r in group["rule"])
+        rows.append(first)
+    out = pd.DataFrame(rows).sort_values(["_stake", "account"], ascending=[False, True], na_position="last",
+                                         kind="stable")
+    return out.drop(columns=["_key", "_stake"]).reset_index(drop=True)
+
+
+def _delta(row: Mapping, column: str) -> float:
+    now, prior = row.get(column), row.get(f"{column}_prior")
+    if now is None or prior is None or now != now or prior != prior:
+        return math.nan
+    return round(float(now) - float(prior), SUM_DECIMALS) + 0.0
+
+
 def _who(row: Mapping) -> dict:
     return {"account": row["account"], "name": row.get("name"), "owner": row.get("owner")}
 
 
 def _frame(records: list[dict]) -> pd.DataFrame:
-    columns = ["rule", "account", "name", "owner", "value", "threshold", "message", "document"]
+    columns = ["rule", "account", "name", "owner", "value", "threshold", "message", "document", "at_stake"]
     frame = pd.DataFrame(records, columns=columns)
     frame["value"] = frame["value"].astype("float64")
+    frame["at_stake"] = frame["at_stake"].astype("float64")
     frame["threshold"] = frame["threshold"].astype("float64")
     return frame.astype({c: "object" for c in ("rule", "account", "name", "owner", "message", "document")})

@@ -221,6 +221,10 @@ STEPS = {
         keys=(Key("Technician", "technicians", "technician", _same("technician")),),
         items_title="Clock history", items=_clock_history, item_label="Job", item_column="wip_no",
         detail=_job_lines),
+    "operations": Steps(
+        keys=(Key("Pay type", "pay_types", "pay_type", "coalesce(nullif(pay_type, ''), 'customer') = {value}"),),
+        items_title="Documents", items=_labour_documents, item_label="Document", item_column="document",
+        detail=_labour_detail),
     "accounts": Steps(
         keys=(Key("Account", "accounts", "account", "account = {value}"),
               Key("Owner", "owners", "owner", *_of_accounts("owner")),

@@ -16,7 +16,7 @@ import pandas as pd
 
 from aftersales.reports import stock as stock_figures
 from aftersales.reports.formulas import ALLOWED_HOURS, INVOICED, LABOUR_LINE, PARTS_LINE, ratio, tidy
-from aftersales.reports.grids import Grid, Lines, capped, in_period, query, relation, sql_date
+from aftersales.reports.grids import Grid, Lines, in_period, query, relation, sql_date
 from aftersales.reports.periods import Period
 
 #: The columns of tables/operations/summary.csv (one row), in the SPEC's order.
@@ -97,11 +97,12 @@ def _filled(frame: pd.DataFrame, counts: list[str], sums: list[str]) -> pd.DataF
     return tidy(frame, sums)
 
 
-def _parts_sums(parts: Lines, period: Period) -> pd.DataFrame:
+def _parts_sums(parts: Lines, period: Period, year: bool = True) -> pd.DataFrame:
     """Workshop parts Net (lines with a wip_no) and parts Profit (every line) of the period, and
-    the parts Cost of the 365 days as_of − 364 .. as_of (cost of sales 12 months): one pass."""
-    year_start = period.as_of - dt.timedelta(days=YEAR_DAYS - 1)
-    first, last = min(period.start, year_start), max(period.last, period.as_of)
+    the parts Cost of the 365 days as_of − 364 .. as_of (cost of sales 12 months): one pass
+    (without `year`, over the period's lines only, and no cost of sales)."""
+    year_start = period.as_of - dt.timedelta(days=YEAR_DAYS - 1) if year else period.start
+    first, last = min(period.start, year_start), max(period.last, period.as_of if year else period.last)
     rows = relation(parts).filter(in_period("date_edit", first, last))
     in_now, in_year = in_period("date_edit", period.start, period.last), in_period("date_edit", year_start,
                                                                                    period.as_of)
@@ -147,7 +148,7 @@ def summary(parts: Lines, labour: Lines, overheads: Lines | None, stock: Lines |
     12 months) without `stock`.
     """
     lab = _labour_sums(labour, period.start, period.last).iloc[0]
-    par = _parts_sums(parts, period).iloc[0]
+    par = _parts_sums(parts, period, year=stock is not None).iloc[0]  # cost of sales only beside stock
     ros = int(lab["ros"])
     hours, labour_net, workshop_net = float(lab["hours_sold"]), float(lab["labour_net"]), float(
         par["workshop_parts_net"])
@@ -242,8 +243,11 @@ def _pay_type_ratios(frame: pd.DataFrame, all_hours: float) -> pd.DataFrame:
 # ---------------------------------------------------------------- work in progress
 
 
-def _open_jobs_sql(t: dt.date) -> str:
-    """One row per open job at `t` with its owner, account, first date, age, hours and value.
+def _wip_sql(t: dt.date, limit: int | None) -> str:
+    """One pass over the labour lines: the five age buckets of the jobs open at `t` (jobs, hours,
+    value), then the first `limit` open jobs oldest first (ties by job number; every job when
+    `limit` is None) with owner, account, first date, age, hours and value; a column `kind` says
+    which (`bucket` or `job`).
 
     A line is open when raised by t (date_created ≤ t) and not invoiced by then: no document,
     or its document dated after t. Owner and account are those of most of the job's open lines
@@ -256,16 +260,22 @@ def _open_jobs_sql(t: dt.date) -> str:
 
     def most(column: str) -> str:
         return (f"SELECT wip_no, {column} FROM (SELECT wip_no, {column}, COUNT(*) AS n, MIN(line_no) AS first_line "
-                f"FROM open_lines GROUP BY wip_no, {column}) AS c QUALIFY row_number() OVER "
-                f"(PARTITION BY wip_no ORDER BY n DESC, first_line, {column} NULLS LAST) = 1")
+                f"FROM open_lines WHERE wip_no IN (SELECT wip_no FROM listed) GROUP BY wip_no, {column}) AS c "
+                f"QUALIFY row_number() OVER (PARTITION BY wip_no ORDER BY n DESC, first_line, {column} NULLS LAST) = 1")
 
+    age = f"{day} - date_created"
+    first = "" if limit is None else f" LIMIT {int(limit)}"
     return (
-        f"WITH open_lines AS ({open_lines}), "
-        "jobs AS (SELECT wip_no, MIN(created) AS date_created, SUM(hours) AS hours, SUM(value) AS value "
+        f"WITH open_lines AS MATERIALIZED ({open_lines}), "
+        "jobs AS MATERIALIZED (SELECT wip_no, MIN(created) AS date_created, SUM(hours) AS hours, SUM(value) AS value "
         "FROM open_lines GROUP BY wip_no), "
+        f"listed AS MATERIALIZED (SELECT * FROM jobs ORDER BY date_created, wip_no NULLS LAST{first}), "
         f"owners AS ({most('wip_owner')}), accounts AS ({most('account')}) "
-        f"SELECT j.wip_no, o.wip_owner AS owner, a.account, j.date_created, {day} - j.date_created AS age_days, "
-        "j.hours, j.value FROM jobs j LEFT JOIN owners o ON o.wip_no IS NOT DISTINCT FROM j.wip_no "
+        f"SELECT 'bucket' AS kind, {_wip_bucket(age)} AS bucket, COUNT(*) AS jobs, NULL AS wip_no, NULL AS owner, "
+        "NULL AS account, NULL AS date_created, NULL AS age_days, SUM(hours) AS hours, SUM(value) AS value "
+        "FROM jobs GROUP BY 2 "
+        f"UNION ALL SELECT 'job', NULL, NULL, j.wip_no, o.wip_owner, a.account, j.date_created, {age}, j.hours, "
+        "j.value FROM listed j LEFT JOIN owners o ON o.wip_no IS NOT DISTINCT FROM j.wip_no "
         "LEFT JOIN accounts a ON a.wip_no IS NOT DISTINCT FROM j.wip_no"
     )
 
@@ -275,43 +285,42 @@ def _wip_bucket(age: str) -> str:
             f"WHEN {age} <= 90 THEN 'd61_90' ELSE 'd90_plus' END")
 
 
+def work_in_progress(labour: Lines, t: dt.date, limit: int | None = None) -> tuple[Grid, pd.DataFrame]:
+    """`wip` and `open_jobs` from one pass over the labour lines (see both)."""
+    frame = query(labour, _wip_sql(t, limit))
+    buckets = frame[frame["kind"] == "bucket"].set_index("bucket").reindex(list(WIP_BUCKETS))
+    rows = tidy(pd.DataFrame({
+        "bucket": list(WIP_BUCKETS),
+        "jobs": buckets["jobs"].fillna(0).astype("int64").to_numpy(),
+        "hours": buckets["hours"].astype("float64").fillna(0.0).to_numpy(),
+        "value": buckets["value"].astype("float64").fillna(0.0).to_numpy(),
+    }), ["hours", "value"])
+    total = tidy(pd.DataFrame([{"jobs": int(rows["jobs"].sum()), "hours": float(rows["hours"].sum()),
+                                "value": float(rows["value"].sum())}]), ["hours", "value"])
+    jobs = frame[frame["kind"] == "job"].sort_values(["age_days", "wip_no"], ascending=[False, True],
+                                                     na_position="last", kind="stable")
+    jobs = jobs[list(OPEN_JOB_COLUMNS)].copy()
+    jobs["date_created"] = pd.to_datetime(jobs["date_created"])
+    jobs["age_days"] = jobs["age_days"].astype("int64")
+    for col in ("hours", "value"):
+        jobs[col] = jobs[col].astype("float64")
+    jobs = tidy(jobs, ["hours", "value"]).reset_index(drop=True)
+    jobs.attrs["rows"] = int(total["jobs"].iloc[0])
+    return Grid("wip", rows, total, ("bucket",)), jobs
+
+
 def wip(labour: Lines, t: dt.date) -> Grid:
     """Open jobs at t (= min(to, as_of)) by age bucket: jobs, hours (allowed hours of their open
     lines) and value (Gross of their open lines). Five rows always, in the order of WIP_BUCKETS."""
-    frame = query(labour, f"SELECT {_wip_bucket('age_days')} AS bucket, COUNT(*) AS jobs, SUM(hours) AS hours, "
-                          f"SUM(value) AS value FROM ({_open_jobs_sql(t)}) AS j GROUP BY 1")
-    frame = frame.set_index("bucket").reindex(list(WIP_BUCKETS))
-    rows = pd.DataFrame({
-        "bucket": list(WIP_BUCKETS),
-        "jobs": frame["jobs"].fillna(0).astype("int64").to_numpy(),
-        "hours": frame["hours"].astype("float64").fillna(0.0).to_numpy(),
-        "value": frame["value"].astype("float64").fillna(0.0).to_numpy(),
-    })
-    rows = tidy(rows, ["hours", "value"])
-    total = tidy(pd.DataFrame([{"jobs": int(rows["jobs"].sum()), "hours": float(rows["hours"].sum()),
-                                "value": float(rows["value"].sum())}]), ["hours", "value"])
-    return Grid("wip", rows, total, ("bucket",))
+    return work_in_progress(labour, t, 0)[0]
 
 
 def open_jobs(labour: Lines, t: dt.date, limit: int | None = None) -> pd.DataFrame:
     """The jobs open at t, oldest first (ties by job number): wip_no, owner, account,
     date_created (the earliest of its open lines), age_days, hours and value.
 
-    With `limit`, the first `limit` jobs; `attrs["rows"]` then holds how many there are in all."""
-    sql = f"SELECT * FROM ({_open_jobs_sql(t)}) AS j ORDER BY age_days DESC, wip_no"
-    if limit is None:
-        frame = query(labour, sql)
-        frame.attrs["rows"] = len(frame)
-    else:
-        frame, _ = capped(labour, sql, limit)
-    rows = frame.attrs.get("rows", len(frame))
-    frame = frame[list(OPEN_JOB_COLUMNS)].copy()
-    frame["age_days"] = frame["age_days"].astype("int64")
-    for col in ("hours", "value"):
-        frame[col] = frame[col].astype("float64")
-    frame = tidy(frame, ["hours", "value"]).reset_index(drop=True)
-    frame.attrs["rows"] = rows
-    return frame
+    With `limit`, the first `limit` jobs; `attrs["rows"]` holds how many there are in all."""
+    return work_in_progress(labour, t, limit)[1]
 
 
 # ---------------------------------------------------------------- the KPI dictionary
@@ -381,4 +390,18 @@ KPI_OF = {
     "wip": {"bucket": "WIP age", "jobs": "WIP (work in progress)", "hours": "WIP hours", "value": "WIP value"},
     "stock_ageing": {"bucket": "Stock age", "parts": "Stock age", "value": "Stock value",
                      "value_pct": "Stock value share %"},
+}
+
+#: How the pages and the spreadsheet show this report's columns (read by `present.tables.display`).
+DISPLAY = {
+    "money": ("labour_net", "labour_per_ro", "workshop_parts_net", "parts_per_ro", "elr", "gross_profit",
+              "overheads", "labour_profit", "parts_net", "parts_profit", "stock_value", "cost_of_sales_12m",
+              "unit_cost"),
+    "hours": ("hours_sold", "hours_per_ro"),
+    "labels": {"ros": "ROs", "hours_per_ro": "Hours per RO", "labour_per_ro": "Labour per RO",
+               "workshop_parts_net": "Workshop parts net", "parts_per_ro": "Parts per RO", "elr": "ELR",
+               "labour_gp_pct": "Labour GP%", "hours_mix_pct": "Hours mix %", "cost_of_sales_12m":
+               "Cost of sales 12 months", "absorption_pct": "Absorption %", "obsolescence_pct": "Obsolescence %",
+               "value_pct": "Share of value %", "age_days": "Age (days)", "on_hand_qty": "On hand",
+               "target_pct": "Target %", "change_pct": "Change %"},
 }

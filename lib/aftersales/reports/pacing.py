@@ -24,6 +24,9 @@ from aftersales.reports.periods import add_months
 
 #: The budget measures, in the order of `budgets.measure` (SPEC §6.1): the pacing grid's rows.
 MEASURES = ("parts_net", "parts_profit", "labour_net", "labour_profit", "hours_sold")
+#: The measures as pages and emails name them (the CSV keeps the codes).
+MEASURE_LABELS = {"parts_net": "Parts net sales", "parts_profit": "Parts gross profit",
+                  "labour_net": "Labour net sales", "labour_profit": "Labour gross profit", "hours_sold": "Hours sold"}
 
 #: The columns of CSV `pacing/pacing` (SPEC §6.4), in order.
 PACING_COLUMNS = (

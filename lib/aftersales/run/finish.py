@@ -54,10 +54,22 @@ def _alerts(run: Path) -> list[dict]:
         return [{k: restored(v) if isinstance(v, str) else v for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
+def missing_check(missing: dict | None) -> dict:
+    """The data-quality check of branch codes on lines missing from `branches` (SPEC §6.1): rows and codes."""
+    missing = missing or {}
+    return {"check": "branch codes on lines missing from the branches table",
+            "rows": sum(n for tables in missing.values() for n in tables.values()),
+            "treatment": "counted in their branch, with an empty name and region", "codes": missing}
+
+
 def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, settings: dict,
-           parameters: dict, source_info: dict, seconds: float, book=None) -> None:
+           parameters: dict, source_info: dict, seconds: float, book=None, pacing=None, scope: dict | None = None,
+           league=None, missing_branches: dict | None = None, branch_packs: list[dict] | None = None) -> dict:
     """Write index.html, the spreadsheet, alerts.csv and manifest.json into the run folder `run`
-    (which becomes `out` once complete)."""
+    (which becomes `out` once complete); returns the manifest. `pacing` is the scope's pacing grid the
+    landing page opens with; `scope` says which scope the pack is (run/group_step.scope_info). A group's
+    pack also gets its Branches grid (`league`, shown second), the branch codes missing from `branches`
+    (code → rows per table) and its branches' packs (`branch_packs`: code, name, href, alerts)."""
     from aftersales.present import workbook
 
     summaries = _summaries(run)
@@ -66,6 +78,8 @@ def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, set
     book_name = workbook.file_name(period.start, period.end)
     about = {"Dealer": settings["dealer_name"], "Period": f"{period.start} to {period.end}",
              "As of": period.as_of.isoformat()}
+    if scope and scope.get("scope") == "branch":
+        about["Branch"] = " ".join(filter(None, (scope["branch"], scope.get("name") and f"({scope['name']})")))
     try:
         book = book.close(about) if book is not None else workbook.write(run / book_name, run, about=about)
     except Exception as exc:  # the pages are the product; a spreadsheet failure is reported, not fatal
@@ -76,7 +90,8 @@ def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, set
 
     present.use_settings(settings)
     page = landing_page(period=period, dealer=settings["dealer_name"], reports=report_rows, alerts=alerts,
-                        summaries=summaries, thresholds=settings.get("alerts", {}), workbook=book)
+                        summaries=summaries, thresholds=settings.get("alerts", {}), workbook=book, pacing=pacing,
+                        scope=scope, league=league, missing_branches=missing_branches, branch_packs=branch_packs)
     (run / "index.html").write_text(page, encoding="utf-8")
     manifest = {
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -90,11 +105,17 @@ def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, set
         "index_bytes": (run / "index.html").stat().st_size,
         "workbook": book,
         "rows": {name: s.get("rows") for name, s in summaries.items()},
-        "data_quality": {name: s.get("quality", []) for name, s in summaries.items()},
+        "data_quality": {**{name: s.get("quality", []) for name, s in summaries.items()},
+                         **({"group": [missing_check(missing_branches)]} if league is not None else {})},
         "alerts": len(alerts),
+        **({"scope": scope} if scope else {}),
+        **({"branches": {"packs": [{k: b.get(k) for k in ("branch", "name", "folder", "folder_named", "alerts")}
+                                   for b in branch_packs or []],
+                         "missing_from_branches": missing_branches or {}}} if league is not None else {}),
         "seconds": round(seconds, 3),
         "versions": versions(),
     }
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     shutil.rmtree(run / "status", ignore_errors=True)
     shutil.rmtree(run / "summaries", ignore_errors=True)
+    return manifest

@@ -145,8 +145,9 @@ def recover(out: Path) -> list[str]:
 
 def snapshot_path(out: Path) -> Path:
     """Where a run keeps its one read of a CSV source: beside the pack, or in the system's temporary
-    folder when the pack's folder has a backslash in its path (the engine reads one as a separator)."""
-    place = out.parent if "\\" not in str(out.parent) else Path(tempfile.gettempdir())
+    folder when the pack's folder has a backslash or a `?` in its path (the engine's ATTACH reads a
+    backslash as a separator and cuts the path of its log file at a `?`)."""
+    place = out.parent if not {"\\", "?"} & set(str(out.parent)) else Path(tempfile.gettempdir())
     return place / f".aftersales-source-{os.getpid()}.duckdb"
 
 

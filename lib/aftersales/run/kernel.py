@@ -27,7 +27,7 @@ MODULES = (
     "matplotlib.figure", "matplotlib.backends.backend_agg",
     "aftersales.run.context", "aftersales.present.tables", "aftersales.reports.parts", "aftersales.reports.labour",
     "aftersales.reports.workshop", "aftersales.reports.accounts", "aftersales.reports.alerts",
-    "aftersales.reports.sales",
+    "aftersales.reports.sales", "aftersales.reports.operations_report",
 )
 
 def die_with_parent() -> None:

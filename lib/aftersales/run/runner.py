@@ -9,31 +9,38 @@ from __future__ import annotations
 
 import errno
 import json
-import multiprocessing
 import os
 import shutil
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from aftersales import config
 from aftersales import params as params_module
-from aftersales.config import CACHE_DIR, KERNEL_PROVISIONER, OUTPUT_DIR, REPORTS
+from aftersales.config import CACHE_DIR, OUTPUT_DIR, REPORTS
 from aftersales.reports.periods import Period
-from aftersales.run import folder
-from aftersales.source.contract import REPORT_TABLES
+from aftersales.run import folder, group_step, local, pacing_step
+from aftersales.run.group_step import ScopePlan
+from aftersales.run.local import (  # noqa: F401 - the local executor, importable from here as before
+    EXPORT_GRACE,
+    START_ORDER,
+    _kernel_home,
+    execute,
+    start_report_server,
+)
+from aftersales.source.contract import REPORT_TABLES, TABLES
 from aftersales.source.reader import Source
+from aftersales.source.sql import hide_credentials
 from aftersales.source.validate import check
 
 #: The names a report notebook's parameters cell declares (all are passed on every run).
 NOTEBOOK_PARAMETERS = ("source", "period", "date_from", "date_to", "as_of", "params_file", "out_dir", "interactive",
                        "branch")
 
-
-#: Seconds a report's process gets past its execution timeout to export its page.
-EXPORT_GRACE = 15
+#: Where the reports of a run execute (SPEC §6.6 `--executor`): this machine's processes, or a Dask cluster.
+EXECUTORS = ("local", "dask")
 
 
 class RunError(Exception):
@@ -49,6 +56,12 @@ class RunRequest:
     out: str | None = None
     jobs: int | None = None
     wait_for_lock: bool = True
+    #: "local" (processes on this machine) or "dask" (tasks on the Dask cluster whose scheduler is `scheduler`)
+    executor: str = "local"
+    scheduler: str | None = None
+    #: one branch's pack (`--branch CODE`), or the group's pack and one per branch (`--by-branch`)
+    branch: str | None = None
+    by_branch: bool = False
 
 
 @dataclass
@@ -97,98 +110,6 @@ def check_notebook_parameters(report: str, given: dict) -> None:
         raise RunError(f"notebook {report}.ipynb does not declare the parameter(s) {', '.join(unknown)}")
 
 
-def _kernel_home() -> str:
-    """A private Jupyter data folder whose `aftersales` kernel is this very Python."""
-    home = Path(tempfile.mkdtemp(prefix="aftersales-kernel-"))
-    spec = home / "kernels" / "aftersales"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Aftersales", "language": "python",
-        "metadata": {"kernel_provisioner": {"provisioner_name": KERNEL_PROVISIONER}},
-    }), encoding="utf-8")
-    return str(home)
-
-
-#: The order reports start in, chosen so that two cores finish together. On the large month the
-#: reports take about: accounts 5.0 s, workshop 3.6, sales 3.5, parts 3.2, labour 2.1. In this
-#: order one core runs accounts then workshop (8.6 s) while the other runs sales, labour, parts
-#: (8.8 s); slowest first would leave labour alone on one core for the last second. On small
-#: data the five take about the same time and the order matters little.
-START_ORDER = ("accounts", "sales", "labour", "workshop", "parts")
-
-
-def start_report_server():
-    """The process server report processes are forked from; it starts now and imports and
-    warms what reports use (aftersales.warm) while the run checks its source."""
-    from multiprocessing import forkserver
-
-    context = multiprocessing.get_context("forkserver")
-    if not getattr(start_report_server, "started", False):
-        os.environ["JUPYTER_PATH"] = _kernel_home() + os.pathsep + os.environ.get("JUPYTER_PATH", "")
-        os.environ.pop("MPLBACKEND", None)
-        context.set_forkserver_preload(["aftersales.run.worker", "aftersales.run.warm"])
-        forkserver.ensure_running()
-        start_report_server.started = True
-    return context
-
-
-def execute(reports: Sequence[str], tmp: Path, parameters: dict, jobs: int, timeout: float,
-            progress: Callable[[str], None], done: Callable[[str], None] = lambda _: None) -> dict[str, dict]:
-    """Run each report in its own process, at most `jobs` at a time; a report past its
-    time limit is killed (its kernel exits with it) and reported as failed. `done(report)`
-    is called as each one ends."""
-    context = start_report_server()
-    waiting = sorted(reports, key=lambda r: START_ORDER.index(r) if r in START_ORDER else len(START_ORDER))
-    running: dict[str, tuple[multiprocessing.Process, float]] = {}
-    statuses: dict[str, dict] = {}
-    try:
-        while waiting or running:
-            while waiting and len(running) < jobs:
-                report = waiting.pop(0)
-                proc = context.Process(target=_report_process, args=(report, str(tmp), parameters, timeout),
-                                       name=f"aftersales-{report}")
-                proc.start()
-                running[report] = (proc, time.monotonic())
-            time.sleep(0.05)
-            for report, (proc, started) in list(running.items()):
-                elapsed = time.monotonic() - started
-                if proc.is_alive() and elapsed > timeout + EXPORT_GRACE:
-                    proc.kill()
-                    proc.join()
-                if proc.is_alive():
-                    continue
-                del running[report]
-                statuses[report] = _status(tmp, report, proc.exitcode, elapsed, timeout)
-                done(report)
-                status = statuses[report]
-                word = "done" if status["status"] == "ok" else f"FAILED: {status['error']}"
-                progress(f"[{len(statuses)}/{len(reports)}] {report} {word} ({status.get('seconds', elapsed):.1f} s)")
-    finally:
-        for proc, _ in running.values():
-            proc.kill()
-    return statuses
-
-
-def _report_process(report: str, run_dir: str, parameters: dict, timeout: float) -> None:
-    from aftersales.run.worker import run_report
-
-    sys.exit(run_report(report, run_dir, parameters, timeout))
-
-
-def _status(tmp: Path, report: str, exitcode: int | None, elapsed: float, timeout: float) -> dict:
-    status_file = tmp / "status" / f"{report}.json"
-    if status_file.exists():
-        return json.loads(status_file.read_text(encoding="utf-8"))
-    if elapsed > timeout:
-        reason = f"stopped after {elapsed:.0f} s: the report's time limit is {timeout:g} s"
-    else:
-        log = tmp / "status" / f"{report}.log"
-        tail = log.read_text(encoding="utf-8", errors="replace").strip()[-500:] if log.exists() else ""
-        reason = f"the report's process ended without a result (exit code {exitcode}) {tail}".strip()
-    return {"report": report, "status": "failed", "error": reason, "seconds": round(elapsed, 3)}
-
-
 def default_out(period: Period) -> Path:
     return OUTPUT_DIR / period.label
 
@@ -199,7 +120,12 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
     reports = check_reports(request.reports)
     if request.jobs is not None and request.jobs < 1:
         raise RunError(f"--jobs must be 1 or more, got {request.jobs}")
+    check_executor(request)
+    if request.branch is not None and request.by_branch:
+        raise RunError("--branch and --by-branch cannot be given together: --branch CODE makes one branch's pack, "
+                       "--by-branch the group's pack and one per branch")
     settings = params_module.load(request.params_file)
+    pacing_step.calendar_of(settings)  # a calendar setting that cannot be used stops the run before it starts
     period = request.period
     if period.start > period.as_of:
         raise RunError(f"the period starts on {period.start}, after --as-of {period.as_of}: data after as-of "
@@ -216,9 +142,13 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
 
         progress("preparing the built-in demo data")
         source_spec = str(demo.ensure(period.as_of))
-    source_spec = _absolute(source_spec)
-    start_report_server()
-    tables = sorted({t for r in reports for t in REPORT_TABLES[r]})
+    # a URL's password is used but never stored or shown (issue 23): taken out before the report processes start
+    source_spec = hide_credentials(_absolute(source_spec))
+    if request.executor == "dask":
+        _connect(request.scheduler)
+    else:
+        start_report_server()
+    tables = sorted({t for r in reports for t in REPORT_TABLES[r]} | set(pacing_step.TABLES) | set(group_step.TABLES))
     source = Source.open(source_spec, settings)
     try:
         fingerprint = source.fingerprint()
@@ -232,6 +162,10 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
                 marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.write_text(f"{source.describe()}\n", encoding="utf-8")
         source_info = {"source": source.describe(), "fingerprint": fingerprint, "row_counts": source.row_counts()}
+        try:
+            plans = group_step.plan_scopes(source, reports, branch=request.branch, by_branch=request.by_branch)
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
     except BaseException:
         source.close()
         raise
@@ -248,7 +182,7 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
         with source, lock:
             for said in folder.recover(out):
                 progress(said)
-            statuses = _write_pack(request, out, source, source_spec, tables, reports, settings, parameters,
+            statuses = _write_pack(request, out, source, source_spec, tables, plans, settings, parameters,
                                    source_info, started, progress)
     except folder.FolderError as exc:
         raise RunError(str(exc)) from None
@@ -256,7 +190,34 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
         if _no_space(exc, out.parent):
             raise RunError(_disk_full(out)) from None
         raise
+    finally:
+        if request.executor == "dask":
+            from aftersales.run import distributed
+
+            distributed.disconnect(request.scheduler)
     return RunResult(out, statuses)
+
+
+def check_executor(request: RunRequest) -> None:
+    """Refuse an executor that does not exist, and a scheduler address without the Dask executor or
+    the Dask executor without one."""
+    if request.executor not in EXECUTORS:
+        raise RunError(f"unknown executor {request.executor!r}; choose {' or '.join(EXECUTORS)}")
+    if request.executor == "dask" and not (request.scheduler or "").strip():
+        raise RunError("--executor dask needs the address of the Dask scheduler: --scheduler tcp://HOST:PORT")
+    if request.executor != "dask" and request.scheduler:
+        raise RunError(f"--scheduler {request.scheduler} is for --executor dask; add it, or leave out --scheduler "
+                       "to run the reports on this machine")
+
+
+def _connect(address: str) -> None:
+    """Reach the Dask scheduler before any work, so that a wrong address stops the run at once."""
+    from aftersales.run import distributed
+
+    try:
+        distributed.connect(address)
+    except distributed.SchedulerError as exc:
+        raise RunError(str(exc)) from None
 
 
 def _no_space(exc: BaseException, where: Path) -> bool:
@@ -275,30 +236,85 @@ def _disk_full(out: Path) -> str:
             f"is kept as it was; free some space there and run again")
 
 
-def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str, tables, reports, settings,
-                parameters, source_info, started, progress) -> dict[str, dict]:
-    """Execute the reports into a hidden folder beside `out`, finish it and swap it in."""
+@dataclass
+class _Pack:
+    """One pack of the run being written: its plan, its run folder inside the run's hidden folder and
+    where it lands, the parameters shown (manifest, published notebooks) and given to its notebooks."""
+
+    plan: ScopePlan
+    run_dir: Path
+    out: Path
+    shown: dict
+    given: dict
+    label: str = ""
+    book: Any = None
+    pacing: Any = None
+    in_order: Any = None
+
+    def key(self, report: str) -> str:
+        """The report's key in the run's statuses: its name, after the pack's folder for a branch's."""
+        return f"{self.plan.folder}/{report}" if self.plan.folder else report
+
+
+def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str, tables, plans: list[ScopePlan],
+                settings, parameters, source_info, started, progress) -> dict[str, dict]:
+    """Execute the reports of every pack (the group's and its branches') into a hidden folder beside
+    `out`, finish each pack (the branches' first, the group's linking to them) and swap the whole
+    tree in at once."""
     period = request.period
-    jobs = request.jobs or os.cpu_count() or 1
+    on_dask = request.executor == "dask"
+    jobs = request.jobs or (0 if on_dask else os.cpu_count() or 1)  # Dask: as many as the cluster takes
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     snapshot_file = folder.snapshot_path(out)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        notebook_parameters = dict(parameters, out_dir=str(tmp))
-        if _worth_a_snapshot(source_spec):
+        read_from = parameters["source"]
+        if not on_dask and _worth_a_snapshot(source_spec):  # Dask workers read the source themselves
             progress("reading the source once for every report")
-            notebook_parameters["source"] = snapshot(source, tables, snapshot_file)
-        progress(f"running {', '.join(reports)} for {period.start} to {period.end} ({jobs} at a time)")
+            read_from = snapshot(source, tables, snapshot_file)
+        at_once = f"{jobs} at a time" if jobs else "as many at a time as the cluster takes"
+        scopes = f" for the group and {len(plans) - 1} branches" if len(plans) > 1 else (
+            f" for {plans[0].scope.label}" if not plans[0].scope.is_group else "")
+        progress(f"running {', '.join(plans[0].reports)}{scopes} for {period.start} to {period.end} ({at_once})")
         from aftersales.present import workbook
         from aftersales.run.finish import finish
 
-        book = workbook.InBackground(tmp / workbook.file_name(period.start, period.end), tmp)
-        statuses = execute(reports, tmp, notebook_parameters, jobs,
-                           float(settings["run"]["timeout_seconds"]), progress, done=book.add_report)
-        finish(tmp, out, period=period, reports=reports, statuses=statuses, settings=settings,
-               parameters=dict(parameters, out_dir=str(tmp)), source_info=source_info,
-               seconds=time.monotonic() - started, book=book)
+        packs = []
+        for plan in plans:
+            run_dir, pack_out = (tmp / plan.folder, out / plan.folder) if plan.folder else (tmp, out)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            shown = dict(parameters, out_dir=str(pack_out), branch=plan.scope.branch)
+            pack = _Pack(plan, run_dir, pack_out, shown, dict(shown, out_dir=str(run_dir), source=read_from),
+                         plan.scope.label if len(plans) > 1 else "")
+            # before the reports (their emails read it), from where they read the source
+            pack.pacing = pacing_step.write_pacing(run_dir, source, period, settings, scope=plan.scope,
+                                                   read_from=read_from)
+            pack.book = workbook.InBackground(run_dir / workbook.file_name(period.start, period.end), run_dir)
+            pack.book.add_report(pacing_step.REPORT)
+            packs.append(pack)
+        group = packs[0] if plans[0].scope.is_group else None
+        league, missing = None, None
+        if group is not None and group_step.has_branches(source):
+            league, missing = group_step.write_branches(group.run_dir, source, period, settings, read_from=read_from)
+            group.book.add_report(group_step.REPORT)
+        relocate = {str(tmp): str(out), read_from: source_spec}
+        statuses = _execute(request, packs, jobs, settings, progress, relocate)
+        names = group_step.branch_names(source) if len(plans) > 1 or group is None else {}
+        branch_packs = []
+        for pack in packs[::-1]:  # the branches' packs first: the group's landing page counts their alerts
+            plan = pack.plan
+            mine = {r: statuses[pack.key(r)] for r in plan.reports if pack.key(r) in statuses}
+            scope_info = group_step.scope_info(plan, names)
+            manifest = finish(pack.run_dir, pack.out, period=period, reports=plan.reports, statuses=mine,
+                              settings=settings, parameters=dict(pack.shown, out_dir=str(pack.run_dir)),
+                              source_info=source_info, seconds=time.monotonic() - started, book=pack.book,
+                              pacing=pack.pacing, scope=scope_info,
+                              **({"league": league, "missing_branches": missing, "branch_packs": branch_packs[::-1]}
+                                 if pack is group else {}))
+            if not plan.scope.is_group:
+                branch_packs.append({**scope_info, "alerts": manifest.get("alerts", 0),
+                                     "href": f"{plan.folder}/index.html" if plan.folder else None})
         full = [r for r, s in statuses.items() if "No space left on device" in str(s.get("error") or "")]
         if full:
             raise OSError(errno.ENOSPC, f"no space left while writing {', '.join(full)}")
@@ -309,6 +325,36 @@ def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str
     finally:
         snapshot_file.unlink(missing_ok=True)
         Path(f"{snapshot_file}.wal").unlink(missing_ok=True)
+    return statuses
+
+
+def _execute(request: RunRequest, packs: list[_Pack], jobs: int, settings, progress,
+             relocate: dict[str, str]) -> dict[str, dict]:
+    """Run the reports of every pack with the request's executor, as one pool of tasks (the group's
+    first). As each ends its notebook is published; each pack's spreadsheet gets its sheets in start
+    order whatever order they end in, so that the pack is the same whichever executor ran it."""
+    tasks, owners = [], {}
+    for pack in packs:
+        pack.in_order = local.InOrder(local.start_order(pack.plan.reports), pack.book.add_report)
+        for report in local.start_order(pack.plan.reports):
+            key = pack.key(report)
+            tasks.append(local.Task(key, report, pack.run_dir, pack.given, pack.label))
+            owners[key] = (pack, report)
+
+    def ended(key: str) -> None:  # the executed notebook as the pack shows it, whichever executor ran it
+        pack, report = owners[key]
+        local.publish_notebooks(pack.run_dir, [report], pack.shown, pack.out, config.NOTEBOOK_DIR, relocate)
+        pack.in_order(report)
+
+    timeout = float(settings["run"]["timeout_seconds"])
+    if request.executor == "dask":
+        from aftersales.run import distributed
+
+        statuses = distributed.execute_tasks(tasks, jobs, timeout, progress, done=ended, scheduler=request.scheduler)
+    else:
+        statuses = local.execute_tasks(tasks, jobs, timeout, progress, done=ended)
+    for pack in packs:
+        pack.in_order.flush()
     return statuses
 
 
@@ -340,8 +386,9 @@ def snapshot(source: Source, tables: Sequence[str], path: Path) -> str:
     con.execute(f"ATTACH '{_quoted(str(path))}' AS snapshot")
     try:
         for table in tables:
-            if source.has(table):
-                con.execute(f'CREATE TABLE snapshot."{table}" AS SELECT * FROM "{table}"')
+            if source.has(table):  # the columns the source has: an absent optional column stays absent
+                columns = ", ".join(f'"{c}"' for c in TABLES[table].all_names if source.has_column(table, c))
+                con.execute(f'CREATE TABLE snapshot."{table}" AS SELECT {columns} FROM "{table}"')
     finally:
         con.execute("DETACH snapshot")
     return str(path)

@@ -35,12 +35,13 @@ class Scope:
         return self.branch == GROUP
 
     def filters(self, source: Source) -> dict[str, str]:
-        """Table → SQL condition of the scope's rows, for the tables of the source that carry `branch`.
-        A source without a `branch` column is one branch: its tables are not filtered."""
+        """Table → SQL condition of the scope's rows, for the tables of SPEC §6.1 that carry `branch`.
+        The group reads every row. A branch reads its own rows; where such a table has no `branch`
+        column its rows name no branch, so they are the group's alone (a branch reads none of them)."""
         if self.is_group:
             return {}
         condition = branch_condition(self.branch)
-        return {t: condition for t in BRANCH_TABLES if source.has_column(t, "branch")}
+        return {t: condition if source.has_column(t, "branch") else "false" for t in BRANCH_TABLES}
 
     def relation(self, source: Source, table: str) -> duckdb.DuckDBPyRelation | None:
         """The scope's rows of `table`, or None when the source lacks the table."""

@@ -5,7 +5,9 @@
   the typed views' cheap cast, the contract's strict test, and a row's state
   (`VALID`, `EMPTY`, `INVALID`) that validation counts;
 - `native_expr`: a direct cast from a column typed at the source (Parquet, DuckDB, a
-  database), when its type holds the contract's;
+  database), when its type holds the contract's; a date column stored as a timestamp is read
+  as its day, valid at midnight only (`ColumnSQL.check`); `is_numeric_type` tells a number type
+  (a text column stored as one loses its codes' leading zeros: validation refuses it);
 - `ColumnSQL` and `TableSQL`: how one column and one table are read (`build_columns` fills a
   table's columns from the source's own column names and types).
 """
@@ -31,7 +33,7 @@ from aftersales.source.contract import (
 from aftersales.source.sql import ident, literal
 
 __all__ = [
-    "text_to_typed", "text_is_valid", "text_state", "native_expr", "build_columns",
+    "text_to_typed", "text_is_valid", "text_state", "native_expr", "build_columns", "is_numeric_type",
     "ColumnSQL", "TableSQL", "VALID", "EMPTY", "INVALID",
 ]
 
@@ -119,11 +121,17 @@ _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 _TIMESTAMP_TYPES = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 
 
+def is_numeric_type(source_type: str) -> bool:
+    """True for an integer, floating-point or decimal column type."""
+    t = source_type.upper()
+    return t in _INT_TYPES or t in _FLOAT_TYPES or t.startswith("DECIMAL")
+
+
 def native_expr(col: str, source_type: str, ctype: str) -> str | None:
     """A direct cast from a native (non-text) column, or None when the native
     type does not hold the contract type (the value is then parsed as text)."""
     t = source_type.upper()
-    numeric = t in _INT_TYPES or t in _FLOAT_TYPES or t.startswith("DECIMAL")
+    numeric = is_numeric_type(t)
     if ctype == TEXT:
         return col if t == "VARCHAR" else f"CAST({col} AS VARCHAR)"
     if ctype == NUMBER and numeric:
@@ -149,6 +157,10 @@ class ColumnSQL:
     raw: str  # SQL: the value as text (NULL when empty)
     typed: str  # SQL: the value cast to SQL_TYPES[type] (NULL when empty/invalid)
     native: bool  # True when `typed` is a direct cast that cannot fail to parse
+    #: SQL true when a present value is valid, for a column neither text nor native (in place of the
+    #: text rules: a date stored as a timestamp is valid at midnight), and how its invalid values are worded
+    check: str | None = None
+    expects: tuple[str, str] | None = None
 
 
 @dataclass
@@ -181,7 +193,11 @@ class TableSQL:
         for c in self.columns:
             parts.append(f"{c.raw} AS {ident(c.name)}")
             parts.append(f"{c.typed} AS {ident(c.name + '__typed')}")
-            if not c.native:
+            if c.check is not None:
+                state = (f"CASE WHEN {c.raw} IS NULL THEN {EMPTY} WHEN coalesce({c.check}, false) THEN {VALID} "
+                         f"ELSE {INVALID} END")
+                parts.append(f"{state} AS {ident(c.name + '__state')}")
+            elif not c.native:
                 state = text_state(c.raw, c.type, c.typed)
                 parts.append(f"{state} AS {ident(c.name + '__state')}")
         return f"SELECT {', '.join(parts)} FROM {self.scan}"
@@ -213,6 +229,16 @@ def build_columns(info: TableSQL) -> None:
         raw = quoted if stype.upper() == "VARCHAR" else f"CAST({quoted} AS VARCHAR)"
         if stype.upper() == "VARCHAR":
             typed, native = text_to_typed(quoted, col.type), col.type == TEXT
+        elif col.type == DATE and stype.upper() in _TIMESTAMP_TYPES:
+            # a date written as a timestamp (pandas, spreadsheets' exports): its day, at midnight only
+            info.columns.append(ColumnSQL(
+                col.name, col.type, True, raw, f"CAST({quoted} AS DATE)", False,
+                check=f"CAST({quoted} AS TIMESTAMP) = CAST(CAST({quoted} AS DATE) AS TIMESTAMP)",
+                expects=(f"value is a timestamp with a time of day ({stype} column) where a date is expected: "
+                         "store the column as a date, or as a timestamp at midnight",
+                         f"values are timestamps with a time of day ({stype} column) where dates are expected: "
+                         "store the column as dates, or as timestamps at midnight")))
+            continue
         else:
             direct = native_expr(quoted, stype, col.type)
             if direct is not None:

@@ -20,12 +20,14 @@ keeps every value exact (floats are written in their shortest exact form); other
 databases go through the driver's rows. `Database.clean` and `Database.checksum` let the
 server answer validation and the fingerprint without sending its rows.
 
-Passwords: never in the URL (see `url.parse_url`); every message is scrubbed of the
-password all the same.
+Passwords: a URL may hold them (see `url.parse_url`), but the URL shown and stored never does,
+and every message is scrubbed of every secret the connection uses.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
 import tempfile
 import threading
@@ -35,10 +37,11 @@ from typing import Any
 import duckdb
 import sqlalchemy as sa
 
-from aftersales.source.contract import TABLES, TEXT, DataError
+from aftersales.source.contract import DATE, NUMBER, TABLES, TEXT, TIMESTAMP, DataError
+from aftersales.source.limits import LINE_LIMIT, LINE_VALUES, NUMBER_LIMIT, YEARS
 from aftersales.source.plans import EQUAL, TablePlan, plan_column
 from aftersales.source.sql import SOURCE, ident, literal
-from aftersales.source.url import explain, parse_url, shown_url
+from aftersales.source.url import explain, parse_url, secrets_of, shown_url
 
 __all__ = ["Database", "ServerError", "NULL_MARK", "CONNECT_TIMEOUT"]
 
@@ -51,11 +54,14 @@ NULL_MARK = r"\N"
 class Database:
     """A connection pool to one database and the contract tables found in it."""
 
-    def __init__(self, shown: sa.URL, engine: sa.Engine, schema: str, password: str | None):
+    def __init__(self, shown: sa.URL, engine: sa.Engine, schema: str, password: str | None,
+                 secrets: tuple[str, ...] = ()):
         self.url = shown
         self.engine = engine
         self.schema = schema
         self.password = password
+        #: every secret the connection uses (the password, sslpassword…): no message shows them
+        self.secrets = tuple(dict.fromkeys(((password,) if password else ()) + tuple(secrets)))
         self.tables: dict[str, TablePlan] = {}
         #: The SQL sent to the server, newest last (for tests and for anyone curious).
         self.statements: list[str] = []
@@ -79,7 +85,7 @@ class Database:
         return f"table {name}"
 
     def fail(self, exc: BaseException, table: str | None = None) -> DataError:
-        return DataError(table or SOURCE, None, explain(exc, self.url, self.password))
+        return DataError(table or SOURCE, None, explain(exc, self.url, self.secrets))
 
     # -- opening --------------------------------------------------------------------
     @classmethod
@@ -88,6 +94,7 @@ class Database:
         """Connect, check the credentials and (with `find`) find the contract's tables in the
         schema (`schema`, else the URL's ``?schema=``, else the settings'); clear errors, no traceback."""
         shown, url, schema, password = parse_url(text, settings, schema)
+        secrets = secrets_of(url)
         args: dict[str, Any] = {}
         if url.get_backend_name() == "postgresql":
             args = {"connect_timeout": CONNECT_TIMEOUT, "application_name": "aftersales",
@@ -96,8 +103,8 @@ class Database:
         try:
             engine = sa.create_engine(url, connect_args=args, pool_pre_ping=False)
         except Exception as exc:  # an unknown dialect, a driver that is not installed
-            raise DataError(SOURCE, None, explain(exc, shown, password)) from None
-        db = cls(shown, engine, schema, password)
+            raise DataError(SOURCE, None, explain(exc, shown, secrets)) from None
+        db = cls(shown, engine, schema, password, secrets)
         try:
             with engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -108,7 +115,7 @@ class Database:
             raise
         except Exception as exc:
             db.close()
-            raise DataError(SOURCE, None, explain(exc, shown, password)) from None
+            raise DataError(SOURCE, None, explain(exc, shown, secrets)) from None
         return db
 
     def _find_tables(self, conn: sa.Connection) -> None:
@@ -172,12 +179,23 @@ class Database:
                 return None
             if not col.nullable:
                 flags.append(sa.or_(p.server.is_(None), p.server == "") if col.type == TEXT else p.server.is_(None))
+            if col.type == NUMBER:  # too large for the exact sums (NaN and infinities compare above any number)
+                flags.append(sa.func.abs(p.server) >= NUMBER_LIMIT)
+            elif col.type in (DATE, TIMESTAMP):  # outside the years a date may fall in
+                low, high = (dt.date(YEARS[0], 1, 1), dt.date(YEARS[1] + 1, 1, 1))
+                if col.type == TIMESTAMP:
+                    low, high = dt.datetime.combine(low, dt.time()), dt.datetime.combine(high, dt.time())
+                flags.append(sa.or_(p.server < low, p.server >= high))
             if col.allowed:
                 if p.kind != EQUAL:
                     return None
                 flags.append(sa.and_(p.server.is_not(None), p.server != "", p.server.not_in(col.allowed)))
         if "month_format" in contract.checks and "month" in cols:
             return None
+        for factors, divisor in LINE_VALUES.get(table, ()):
+            if all(f in cols for f in factors):
+                product = functools.reduce(lambda a, b: a * b, [sa.cast(cols[f].server, sa.Float) for f in factors])
+                flags.append(sa.func.abs(product / divisor) >= LINE_LIMIT)
         if "clock_out_before_clock_in" in contract.checks and {"clock_in", "clock_out"} <= set(cols):
             flags.append(cols["clock_out"].server < cols["clock_in"].server)
         statements = []

@@ -11,13 +11,27 @@
 
 A file that cannot be read at all (not UTF-8, a wrong delimiter, a duplicated column) gives
 a `TableSQL` whose ``error`` says why, reported by validation.
+
+Paths reach DuckDB as quoted literals (`sql.literal`). DuckDB reads ``*``, ``?``, ``[`` and ``{``
+in a path as wildcards (a folder named ``dealer*`` would also read ``dealerX/…``) and, in an
+ATTACH, a backslash as a folder separator: such a path is given to DuckDB through a link with a
+plain name in the source's scratch folder (`engine_path`).
+
+Line ends: DuckDB does not tell a carriage return inside a quoted value from a line end unless
+told which line end the file uses. A file whose header ends in LF is read with ``new_line``
+LF (a bare CR inside quotes is then a character of its value, RFC 4180); one whose header ends
+in CRLF with the engine's own detection, which reads bare CRs inside quoted values too. A file
+with CR line ends (old Mac spreadsheets), or a CRLF header holding a bare CR, is read from a
+copy with LF line ends (`normalised_copy`). A file mixing CRLF and LF line ends is not valid
+CSV and is refused.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +43,38 @@ from aftersales.source.sql import SOURCE, first_line, ident, literal
 
 __all__ = [
     "ATTACH_ALIAS", "table_file", "file_table", "csv_table", "parquet_table", "duckdb_tables",
-    "is_duckdb_file", "explain_read_error", "hash_file",
+    "is_duckdb_file", "explain_read_error", "hash_file", "engine_path", "normalised_copy",
 ]
 
 #: The name under which a DuckDB database file is attached.
 ATTACH_ALIAS = "aftersales_src"
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of a DuckDB database file
+#: Characters DuckDB does not take literally in a path: wildcards, and a backslash (a separator in ATTACH).
+_NOT_LITERAL = frozenset("*?[]{}\\")
+
+#: A function giving the source's scratch folder (made on first use, removed when the source closes).
+Scratch = Callable[[], Path]
+
+
+def engine_path(path: Path, scratch: Scratch, name: str | None = None) -> str:
+    """The path DuckDB is given for the file `path`: the path itself, or, when it holds a character
+    DuckDB would not take literally (`_NOT_LITERAL`), a link to it named `name` (default: the file's
+    own name, made plain) in the scratch folder. A DataError says so where no link can be made."""
+    text = str(path)
+    if not _NOT_LITERAL.intersection(text):
+        return text
+    link = scratch() / (name or re.sub(r"[^A-Za-z0-9._-]", "_", path.name))
+    try:
+        if not link.is_symlink():
+            os.symlink(path.resolve(), link)
+    except OSError as exc:
+        raise DataError(
+            SOURCE, None,
+            f"{text} holds one of the characters {' '.join(sorted(_NOT_LITERAL))}, which the engine reads as "
+            f"wildcards or separators, and no link to it could be made ({exc.strerror or exc}): rename the "
+            "folder or the file",
+        ) from None
+    return str(link)
 
 
 def table_file(folder: Path, name: str) -> Path | None:
@@ -55,16 +95,19 @@ def table_file(folder: Path, name: str) -> Path | None:
     return None
 
 
-def file_table(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> TableSQL:
-    """How table `name` is read from its file `path` (found by `table_file`)."""
-    return csv_table(name, path) if path.suffix == ".csv" else parquet_table(con, name, path)
+def file_table(con: duckdb.DuckDBPyConnection, name: str, path: Path, scratch: Scratch) -> TableSQL:
+    """How table `name` is read from its file `path` (found by `table_file`); `scratch` gives the
+    source's scratch folder (links to hostile paths, normalised copies)."""
+    if path.suffix == ".csv":
+        return csv_table(name, path, scratch)
+    return parquet_table(con, name, path, scratch)
 
 
-def csv_table(name: str, path: Path) -> TableSQL:
+def csv_table(name: str, path: Path, scratch: Scratch) -> TableSQL:
     """How table `name` is read from the CSV file `path`: every column as text."""
     info = TableSQL(name, str(path), "csv", scan="", row="row_number() OVER ()")
     try:
-        header = _read_csv_header(path)
+        header, ending, bare_cr = _read_csv_header(path)
     except DataError as err:
         info.error = DataError(name, None, err.problem)
         return info
@@ -105,19 +148,44 @@ def csv_table(name: str, path: Path) -> TableSQL:
         seen[key] = seen.get(key, 1)
         names.append(base)
     columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+    try:
+        if ending == "cr" or (ending == "crlf" and bare_cr):
+            # CR line ends, or a bare CR in a CRLF header: no setting of the engine reads them, a copy
+            # with LF ends does
+            target = scratch() / f"{name}.lf.csv"
+            normalised_copy(path, target)
+            where, lf = str(target), True
+        else:
+            where = engine_path(path, scratch, f"{name}.csv")
+            lf = ending == "lf"
+    except DataError as err:
+        info.error = DataError(name, None, err.problem)
+        return info
+    except OSError as exc:
+        info.error = DataError(name, None, f"{path.name} cannot be read: {exc}")
+        return info
+    # the engine's own line-end detection reads CRLF files (bare CRs inside quotes included); an LF
+    # file must be told, or a CR inside a quoted value can make it read the file as CR-ended
+    ends = ", new_line = '\\n'" if lf else ""  # the engine's spelling: a backslash and an n
     info.scan = (
-        f"read_csv({literal(str(path))}, auto_detect = false, header = true, "
+        f"read_csv({literal(where)}, auto_detect = false, header = true, "
         f"all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
-        f"strict_mode = true, columns = {columns})"
+        f"strict_mode = true{ends}, columns = {columns})"
     )
     info.source_columns = {n: "VARCHAR" for n in names}
     build_columns(info)
     return info
 
 
-def parquet_table(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> TableSQL:
+def parquet_table(con: duckdb.DuckDBPyConnection, name: str, path: Path, scratch: Scratch) -> TableSQL:
     """How table `name` is read from the Parquet file `path`, in its own column types."""
-    plain = f"read_parquet({literal(str(path))})"
+    try:
+        where = engine_path(path, scratch, f"{name}.parquet")
+    except DataError as err:
+        info = TableSQL(name, str(path), "parquet", scan="", row="row_number() OVER ()")
+        info.error = DataError(name, None, err.problem)
+        return info
+    plain = f"read_parquet({literal(where)})"
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {plain}").fetchall()
     except duckdb.Error as exc:
@@ -130,19 +198,22 @@ def parquet_table(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Tabl
     if "file_row_number" in columns:  # the reader's row number would clash
         info = TableSQL(name, str(path), "parquet", scan=plain, row="row_number() OVER ()")
     else:
-        scan = f"read_parquet({literal(str(path))}, file_row_number = true)"
+        scan = f"read_parquet({literal(where)}, file_row_number = true)"
         info = TableSQL(name, str(path), "parquet", scan=scan, row="(file_row_number + 1)")
     info.source_columns = columns
     build_columns(info)
     return info
 
 
-def duckdb_tables(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[TableSQL]:
+def duckdb_tables(con: duckdb.DuckDBPyConnection, path: Path, scratch: Scratch) -> Iterator[TableSQL]:
     """Attach the DuckDB database file `path` to `con` (read-only, as `ATTACH_ALIAS`), then
     tell, one at a time in the contract's order, how each contract table found in its main
     schema is read (a name differing only in case is taken)."""
+    where = engine_path(path, scratch, "source.duckdb")
+    if where != str(path) and Path(f"{path}.wal").exists():  # the log of changes not yet checkpointed
+        engine_path(Path(f"{path}.wal"), scratch, "source.duckdb.wal")
     try:
-        con.execute(f"ATTACH {literal(str(path))} AS {ATTACH_ALIAS} (READ_ONLY)")
+        con.execute(f"ATTACH {literal(where)} AS {ATTACH_ALIAS} (READ_ONLY)")
     except duckdb.Error as exc:
         raise DataError(
             SOURCE, None, f"{path} cannot be opened as a DuckDB database: {first_line(exc)}"
@@ -184,20 +255,38 @@ def is_duckdb_file(path: Path) -> bool:
     return head[8:12] == _DUCKDB_MAGIC
 
 
-def _read_csv_header(path: Path) -> list[str]:
-    """The header's column names (a UTF-8 byte-order mark is dropped)."""
+#: The header record: text and quoted values up to the first line end outside quotes.
+_HEADER_RECORD = re.compile(rb'(?:[^"\r\n]+|"[^"]*")*')
+#: A header longer than this is not a CSV file's header.
+_HEADER_LIMIT = 1 << 20
+
+
+def _read_csv_header(path: Path) -> tuple[list[str], str, bool]:
+    """The header's column names (a UTF-8 byte-order mark is dropped), the file's line end as the
+    header ends ("lf", "crlf" or "cr"; "lf" for a header alone) and whether the header holds a
+    bare CR inside quotes."""
     with open(path, "rb") as f:
-        line = f.readline()
-        # a header field may be quoted across lines: read until the quotes balance
-        while line.count(b'"') % 2 == 1:
-            more = f.readline()
+        data = f.read(1 << 16)
+        while True:
+            end = _HEADER_RECORD.match(data).end()
+            at = data[end:end + 2]
+            if at[:1] not in (b"", b'"') and at != b"\r":  # a line end outside quotes, CRLF told from CR
+                break
+            more = f.read(1 << 16)
             if not more:
-                raise DataError("", None, f"{path.name} line 1 (the header) has a quote that is never closed")
-            line += more
+                break
+            if len(data) > _HEADER_LIMIT:
+                raise DataError("", None, f"{path.name} line 1 (the header) is longer than 1 MB: is it a CSV file?")
+            data += more
+    if data[end:end + 1] == b'"':
+        raise DataError("", None, f"{path.name} line 1 (the header) has a quote that is never closed")
+    line = data[:end]
+    ending = "crlf" if at == b"\r\n" else "cr" if at[:1] == b"\r" else "lf"
+    bare_cr = b"\r" in line.replace(b"\r\n", b"")
     if line.startswith(b"\xef\xbb\xbf"):
         line = line[3:]
-    if not line.strip(b"\r\n"):
-        return []
+    if not line:
+        return [], ending, bare_cr
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
@@ -206,7 +295,22 @@ def _read_csv_header(path: Path) -> list[str]:
             f"{path.name} line 1 (the header) is not UTF-8 text: save the file as UTF-8 "
             "(it looks like another encoding, such as Latin-1 or Windows-1252)",
         ) from None
-    return next(csv.reader([text.rstrip("\r\n")], delimiter=",", quotechar='"'))
+    return next(csv.reader([text], delimiter=",", quotechar='"')), ending, bare_cr
+
+
+def normalised_copy(path: Path, target: Path) -> None:
+    """Write the records of the CSV file `path` to `target` with LF line ends, quoting every value
+    that holds a comma, a quote, a CR or an LF (RFC 4180 read by Python's csv module: any line end,
+    CRs and LFs inside quotes kept). Bytes that are not UTF-8 are kept as they are."""
+    def cell(value: str) -> str:
+        if any(c in value for c in ',"\r\n'):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as src, \
+            open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as out:
+        for record in csv.reader(src, delimiter=",", quotechar='"'):
+            out.write(",".join(cell(v) for v in record) + "\n")
 
 
 _LINE_RE = re.compile(r"CSV Error on Line:\s*(\d+)")
@@ -229,6 +333,10 @@ def explain_read_error(where: str, exc: BaseException) -> tuple[str, list[int]]:
         )
     if "unterminated quote" in text.lower():
         return (f"{at} has a quote that is never closed (a truncated or broken file?)", rows)
+    if "state machine reached an invalid state" in text:
+        return (f"{at} is not valid CSV: its lines do not all end the same way (CRLF and LF mixed), or a "
+                "carriage return or a quote stands outside a quoted value; save the file again as CSV "
+                "(UTF-8, comma-separated)", rows)
     f = _FIELDS_RE.search(text)
     if f:
         expected, found = int(f.group(1)), int(f.group(2))

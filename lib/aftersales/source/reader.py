@@ -48,6 +48,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,6 +91,7 @@ class Source:
         self._fingerprint: str | None = None
         self._db: Database | None = None  # database sources
         self._server: ServerTables | None = None  # the rows fetched from the database so far
+        self._scratch: Path | None = None  # links to hostile paths, normalised copies (`files.engine_path`)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -108,6 +112,15 @@ class Source:
     def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
         """Run DuckDB SQL on the source's connection (over tables already read)."""
         return self._con.execute(sql)
+
+    def scratch(self) -> Path:
+        """A private folder for what the engine reads in place of a file (a link to a path it would not
+        take literally, a copy with plain line ends); made on first use, removed by `close` (or when
+        the source is forgotten, or the process ends: a notebook may never close its source)."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="aftersales-source-"))
+            self._forget = weakref.finalize(self, shutil.rmtree, str(self._scratch), True)
+        return self._scratch
 
     # -- opening -----------------------------------------------------------
 
@@ -156,7 +169,7 @@ class Source:
                 path = table_file(folder, name)
                 if path is not None:
                     src._files[name] = path
-                    src._add(file_table(src._con, name, path))
+                    src._add(file_table(src._con, name, path, src.scratch))
         except BaseException:
             src.close()
             raise
@@ -166,7 +179,7 @@ class Source:
     def _open_duckdb(cls, path: Path) -> "Source":
         src = cls("duckdb", str(path), cls._new_connection())
         try:
-            for info in duckdb_tables(src._con, path):
+            for info in duckdb_tables(src._con, path, src.scratch):
                 src._add(info)
         except BaseException:
             src.close()
@@ -341,6 +354,9 @@ class Source:
             pass
         if self._db is not None:
             self._db.close()
+        if self._scratch is not None:
+            self._forget()  # removes the folder
+            self._scratch = None
 
     def __enter__(self) -> "Source":
         return self

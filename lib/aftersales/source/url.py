@@ -1,28 +1,30 @@
 """Database URLs: what a run shows and connects with, and one clear sentence per failure.
 
 `parse_url` splits a source URL (``postgresql://user@host:5432/db?schema=dms`` or any
-SQLAlchemy URL) into the URL shown (never with a password), the URL connected with (its
-driver, and the password from the environment), the schema and the password. A URL holding
-a password is refused: a run writes the URL into its manifest and notebooks. libpq reads
+SQLAlchemy URL) into the URL shown (never with a secret), the URL connected with (its
+driver, and the secrets), the schema and the password. Secrets may be given in the URL
+(``user:password@``, ``?password=``, ``?sslpassword=`` and any password-like parameter,
+`sql.split_credentials`): they are used to connect and never shown or stored (a run keeps the
+URL without them, `sql.hide_credentials`). Without a password in the URL, libpq reads
 ``PGPASSWORD``; for any database the variable named by the ``source.password_env`` setting
 (default `DEFAULT_PASSWORD_ENV`) is used.
 
-`explain` words a failure to reach or use the database; `scrub` removes the password from
+`explain` words a failure to reach or use the database; `scrub` removes the secrets from
 any message.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from aftersales.source.contract import DataError
-from aftersales.source.sql import SOURCE, first_line, mask_password
+from aftersales.source.sql import SOURCE, first_line, is_secret, mask_password, remembered, split_credentials
 
-__all__ = ["parse_url", "shown_url", "explain", "scrub", "DEFAULT_PASSWORD_ENV"]
+__all__ = ["parse_url", "shown_url", "secrets_of", "explain", "scrub", "DEFAULT_PASSWORD_ENV"]
 
 #: The environment variable holding the password when the settings name none.
 DEFAULT_PASSWORD_ENV = "AFTERSALES_DB_PASSWORD"
@@ -39,21 +41,16 @@ def parse_url(text: str, settings: Mapping[str, Any] | None = None,
     """(the URL to show, the URL to connect with, the schema, the password) of a source URL.
 
     The schema is the URL's ``?schema=`` or the settings' ``source.schema`` ("" for the
-    database's default); the password comes from the environment, never from the URL.
+    database's default). The secrets are those of the URL itself, else those a run took out of
+    it (`sql.remembered`); the password, when the URL gives none, comes from the environment.
     """
+    clean, secrets = split_credentials(text)
+    secrets = {**remembered(clean), **secrets}
     try:
-        url = sa.engine.make_url(text)
+        url = sa.engine.make_url(clean)
     except Exception:
         raise DataError(SOURCE, None, f"{mask_password(text)} is not a database URL "
                                       "(e.g. postgresql://user@host:5432/database)") from None
-    if url.password is not None:
-        raise DataError(
-            SOURCE, None,
-            f"the database URL {shown_url(url)} holds a password: give the URL without it "
-            f"({shown_url(_without_password(url))}) and the password in PGPASSWORD or in the "
-            "environment variable named by the source.password_env setting (a run writes the "
-            "URL into its manifest and notebooks)",
-        )
     section = dict((settings or {}).get("source") or {})
     query = dict(url.query)
     given = query.pop("schema", None)
@@ -65,18 +62,24 @@ def parse_url(text: str, settings: Mapping[str, Any] | None = None,
     driver = _DRIVERS.get(url.drivername, url.drivername)
     connect = shown.set(drivername=driver)
     env = str(section.get("password_env") or DEFAULT_PASSWORD_ENV)
-    password = os.environ.get(env) or None
+    password = secrets.pop("password", None) or os.environ.get(env) or None
     if password is not None:
         connect = connect.set(password=password)
+    if secrets:  # sslpassword and the like: parameters of the connection, never of the URL shown
+        connect = connect.update_query_dict(secrets)
     return shown, connect, schema, password
 
 
-def _without_password(url: sa.URL) -> sa.URL:
-    return sa.engine.URL.create(url.drivername, url.username, None, url.host, url.port, url.database, url.query)
+def secrets_of(url: sa.URL) -> tuple[str, ...]:
+    """Every secret a URL connects with (its password, its password-like parameters): what no message shows."""
+    found = [url.password] if url.password else []
+    for key, value in url.query.items():
+        if is_secret(key):
+            found += [value] if isinstance(value, str) else list(value)
+    return tuple(str(v) for v in found if v)
 
 
-
-def explain(exc: BaseException, url: sa.URL, password: str | None = None) -> str:
+def explain(exc: BaseException, url: sa.URL, password: str | Iterable[str] | None = None) -> str:
     """One clear sentence for a failure to reach or use the database (never the password)."""
     orig = getattr(exc, "orig", None) or exc
     state = getattr(orig, "sqlstate", None) or ""
@@ -114,7 +117,11 @@ def explain(exc: BaseException, url: sa.URL, password: str | None = None) -> str
     return scrub(out, password)
 
 
-def scrub(text: str, password: str | None) -> str:
-    """`text` without the password (of a URL, or `password` wherever it appears)."""
+def scrub(text: str, password: str | Iterable[str] | None) -> str:
+    """`text` without secrets: those of any URL in it, and `password` (one secret, or several) wherever
+    it appears."""
     text = mask_password(text)
-    return text.replace(password, "***") if password else text
+    for secret in ([password] if isinstance(password, str) else list(password or ())):
+        if secret:
+            text = text.replace(secret, "***")
+    return text

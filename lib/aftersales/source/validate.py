@@ -18,7 +18,13 @@ Rules, per present table:
 6. ``clock_out`` before ``clock_in`` (table check ``clock_out_before_clock_in``);
 7. a duplicated key (`Table.key`; an empty key value counts as a value);
 8. a month not ``YYYY-MM`` (targets, budgets, overheads: table check ``month_format``);
-9. a negative overhead amount (table check ``amount_not_negative``).
+9. a negative overhead amount (table check ``amount_not_negative``);
+10. a number too large for the exact sums: 1e15 or more in size, or a line value (quantity ×
+    price, the labour formulas, stock on hand × cost) 1e18 or more (`limits`); a number stored
+    at the source as NaN or infinity;
+11. a date, timestamp or month outside the years 1900–2200 (`limits.YEARS`);
+12. a text column (a code) stored in a Parquet or DuckDB file as numbers, which lose their
+    leading zeros (``00042`` → 42).
 
 plus problems reading a file (not UTF-8, a wrong delimiter, a truncated line).
 
@@ -30,7 +36,7 @@ has only emptiness to check; one it holds as text is checked like a CSV file's t
 Rows are numbered in the order the database returns them (for a table filled by
 `aftersales load`, the order of the file it came from).
 
-Rules 2–6 and 8 are computed in one aggregate query per table, reading each
+Rules 2–6 and 8–12 are computed in one aggregate query per table, reading each
 row once; a table with a key needs one more grouped query. Rows the reports
 cannot use but which break no rule (an open clocking, an unknown account) are
 not errors here: the reports count them in their data-quality section.
@@ -43,8 +49,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from aftersales.source.columns import EMPTY, INVALID, VALID, ColumnSQL, TableSQL
+from aftersales.source.columns import EMPTY, INVALID, VALID, ColumnSQL, TableSQL, is_numeric_type
 from aftersales.source.contract import BOOLEAN, DATE, INTEGER, NUMBER, TABLES, TEXT, TIMESTAMP, DataError
+from aftersales.source.limits import EXACT, LINE_LIMIT, LINE_VALUES, NUMBER_LIMIT, YEARS
 from aftersales.source.reader import Source
 from aftersales.source.sql import ident, literal
 
@@ -55,21 +62,16 @@ FIRST = 5
 
 _MONTH_RE = r"\d{4}-(0[1-9]|1[0-2])"
 
+#: Source formats whose column types are the file's own: a code stored there as a number is refused.
+_TYPED_FILES = ("parquet", "duckdb")
+
 _TYPE_WORDS = {
     NUMBER: ("value is not a number", "values are not numbers"),
     INTEGER: ("value is not an integer", "values are not integers"),
-    BOOLEAN: (
-        "value is not a boolean (true/false, 1/0, yes/no)",
-        "values are not booleans (true/false, 1/0, yes/no)",
-    ),
-    DATE: (
-        "value is not a date (ISO YYYY-MM-DD)",
-        "values are not dates (ISO YYYY-MM-DD)",
-    ),
-    TIMESTAMP: (
-        "value is not a timestamp (ISO YYYY-MM-DDTHH:MM[:SS])",
-        "values are not timestamps (ISO YYYY-MM-DDTHH:MM[:SS])",
-    ),
+    BOOLEAN: ("value is not a boolean (true/false, 1/0, yes/no)", "values are not booleans (true/false, 1/0, yes/no)"),
+    DATE: ("value is not a date (ISO YYYY-MM-DD)", "values are not dates (ISO YYYY-MM-DD)"),
+    TIMESTAMP: ("value is not a timestamp (ISO YYYY-MM-DDTHH:MM[:SS])",
+                "values are not timestamps (ISO YYYY-MM-DDTHH:MM[:SS])"),
 }
 
 
@@ -114,8 +116,9 @@ def _rules(info: TableSQL) -> list[_Rule]:
                     _Rule(c.name, f"({state} = {EMPTY})", "value is empty", "values are empty", None,
                           state, EMPTY)
                 )
-            one, many = _TYPE_WORDS[c.type]
+            one, many = c.expects or _TYPE_WORDS[c.type]
             rules.append(_Rule(c.name, f"({state} = {INVALID})", one, many, raw, state, INVALID))
+        rules.extend(_value_rules(info, c))
         if col.allowed:
             listed = ", ".join(literal(v) for v in col.allowed)
             words = " / ".join(col.allowed)
@@ -129,6 +132,23 @@ def _rules(info: TableSQL) -> list[_Rule]:
                 )
             )
     present = {c.name for c in info.columns if c.present}
+    for factors, divisor in LINE_VALUES.get(info.name, ()):
+        if set(factors) <= present:
+            product = " * ".join(ident(f + "__typed") for f in factors) + (f" / {divisor}" if divisor != 1 else "")
+            words = " × ".join(factors) + (f" / {divisor}" if divisor != 1 else "")
+            each = " AND ".join(f"abs({ident(f + '__typed')}) < {NUMBER_LIMIT:g}" for f in factors)
+            rules.append(_Rule(  # where no single value is too large already
+                factors[0], f"(coalesce({each} AND abs({product}) >= {LINE_LIMIT:g}, false))",
+                f"line's {words} is 1e18 or more in size: {EXACT} line values below 1e18",
+                f"lines' {words} are 1e18 or more in size: {EXACT} line values below 1e18",
+                " || ' × ' || ".join(f"coalesce({ident(f)}, '')" for f in factors)))
+    if "month_format" in table.checks and "month" in present:
+        low, high = YEARS
+        rules.append(_Rule(
+            "month", f"""(regexp_full_match(coalesce("month", ''), {literal(_MONTH_RE)}) """
+                     f"""AND NOT (substr("month", 1, 4) BETWEEN '{low}' AND '{high}'))""",
+            f"value is a month outside the years {low} to {high} (a typing error?)",
+            f"values are months outside the years {low} to {high} (a typing error?)", '"month"'))
     # a check on a missing column is already reported as the missing column
     if "clock_out_before_clock_in" in table.checks and {"clock_in", "clock_out"} <= present:
         rules.append(
@@ -163,8 +183,40 @@ def _rules(info: TableSQL) -> list[_Rule]:
     return rules
 
 
+def _value_rules(info: TableSQL, c: ColumnSQL) -> list[_Rule]:
+    """Rules 10–12 on one present column: values a valid type can hold that the reports cannot use."""
+    typed, raw = ident(c.name + "__typed"), ident(c.name)
+    rules = []
+    if c.type == NUMBER:
+        if c.native:  # typed at the source: NaN and infinities were never text to refuse
+            rules.append(_Rule(c.name, f"(coalesce(NOT isfinite({typed}), false))",
+                               "value is not a number (NaN or infinite)", "values are not numbers (NaN or infinite)",
+                               raw))
+        rules.append(_Rule(c.name, f"(coalesce(isfinite({typed}) AND abs({typed}) >= {NUMBER_LIMIT:g}, false))",
+                           f"value is 1e15 or more in size: {EXACT} values below 1e15",
+                           f"values are 1e15 or more in size: {EXACT} values below 1e15", raw))
+    if c.type in (DATE, TIMESTAMP):
+        low, high = YEARS
+        kind = "DATE" if c.type == DATE else "TIMESTAMP"
+        rules.append(_Rule(
+            c.name, f"(coalesce({typed} < {kind} '{low}-01-01' OR {typed} >= {kind} '{high + 1}-01-01', false))",
+            f"value is outside the years {low} to {high} (a typing error?)",
+            f"values are outside the years {low} to {high} (a typing error?)", raw))
+    stored = info.source_columns.get(c.name, "")
+    if c.type == TEXT and info.format in _TYPED_FILES and is_numeric_type(stored):
+        where = info.file_name
+        rules.append(_Rule(
+            c.name, f"({raw} IS NOT NULL)",
+            f"value is stored as a number ({stored} column in {where}) where the contract says text: a code "
+            "stored as a number loses its leading zeros (00042 becomes 42); store the column as text (strings)",
+            f"values are stored as numbers ({stored} column in {where}) where the contract says text: a code "
+            "stored as a number loses its leading zeros (00042 becomes 42); store the column as text (strings)",
+            raw))
+    return rules
+
+
 def _row_problems(source: Source, info: TableSQL) -> list[DataError]:
-    """Rules 2–6 and 8. One pass counts every rule's offending rows; only when
+    """Rules 2–6 and 8–12. One pass counts every rule's offending rows; only when
     some rule fails, a second pass finds the first rows and their values."""
     rules = _rules(info)
     if not rules:

@@ -103,6 +103,10 @@ class _Base:
         self.acc_margin = None
         self.branch_codes: list[str] = []
         self.op_codes: list[str] = []
+        self.actual = None  # per branch, month and budget measure (plans.MEASURES), tallied by history
+        self.last_sale = None  # per branch × part (stock._follow_stock)
+        self.last_receipt = None
+        self.demand = None
 
     # ---------------------------------------------------------------- ids
     def _ids(self, n: int) -> np.ndarray:

@@ -17,32 +17,38 @@ from aftersales.source.demo.accounts import _Accounts
 from aftersales.source.demo.base import FORMATS, SCALES
 from aftersales.source.demo.clockings import _Clockings
 from aftersales.source.demo.crm import _Crm
+from aftersales.source.demo.groups import MAX_BRANCHES, _Groups
 from aftersales.source.demo.history import _History
 from aftersales.source.demo.labour import _Labour
 from aftersales.source.demo.parts import _Parts
+from aftersales.source.demo.plans import _Plans
 from aftersales.source.demo.stock import _Stock
 from aftersales.source.demo.store import _Store
 
 #: Bumped whenever the generator (this package) changes what it writes: a cached demo of
 #: another version is remade.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
-class _Demo(_History, _Clockings, _Labour, _Parts, _Stock, _Crm, _Accounts):
+class _Demo(_History, _Clockings, _Labour, _Parts, _Stock, _Plans, _Crm, _Accounts, _Groups):
     """The whole generator: every table family over the shared state of ``base._Base``."""
 
     def make_reference(self) -> None:
+        self._make_branches()
         self._make_reps()
         self._make_accounts()
         self._make_parts()
 
 
 def generate(out_dir: str | Path, *, as_of: datetime.date, seed: int = 0, scale: str = "small",
-             fmt: str = "parquet", progress: Callable[[str], None] | None = None) -> dict[str, int]:
+             fmt: str = "parquet", progress: Callable[[str], None] | None = None,
+             branches: int = 1) -> dict[str, int]:
     """Write every table of contract.TABLES as <out_dir>/<table>.<fmt> (fmt 'parquet' or 'csv'),
-    plus <out_dir>/demo.json ({"seed", "scale", "as_of", "format", "rows": {...}}); return rows per table.
+    plus <out_dir>/demo.json ({"seed", "scale", "branches", "as_of", "format", "rows": {...}, "version"});
+    return rows per table.
 
-    Deterministic: the same seed, scale and as_of give byte-identical files.
+    ``branches`` (1 to MAX_BRANCHES) splits the same total volume over that many branches "01", "02", ….
+    Deterministic: the same seed, scale, branches and as_of give byte-identical files.
     demo.json is written last, so its presence means the dataset is complete.
     """
     if scale not in SCALES:
@@ -55,6 +61,9 @@ def generate(out_dir: str | Path, *, as_of: datetime.date, seed: int = 0, scale:
         raise TypeError(f"as_of must be a datetime.date, not {type(as_of).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    if isinstance(branches, bool) or not isinstance(branches, (int, np.integer)) \
+            or not 1 <= branches <= MAX_BRANCHES:
+        raise ValueError(f"branches must be a whole number from 1 to {MAX_BRANCHES}, not {branches!r}")
     say = progress or (lambda message: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -70,7 +79,7 @@ def generate(out_dir: str | Path, *, as_of: datetime.date, seed: int = 0, scale:
     tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=out))
     store = _Store(tmp)
     try:
-        demo = _Demo(store, as_of, int(seed), scale, say)
+        demo = _Demo(store, as_of, int(seed), scale, say, int(branches))
         say("reference data")
         demo.make_reference()
         demo.history()
@@ -78,6 +87,12 @@ def generate(out_dir: str | Path, *, as_of: datetime.date, seed: int = 0, scale:
         demo.purchase_orders()
         demo.crm()
         demo.targets()
+        say("budgets, overheads, stock file and codes")
+        demo.budgets()
+        demo.overheads()
+        demo.parts_stock()
+        demo.branches_table()
+        demo.codes_table()
         rows = {}
         for name in TABLES:
             say(f"writing {name}.{fmt}")
@@ -86,8 +101,8 @@ def generate(out_dir: str | Path, *, as_of: datetime.date, seed: int = 0, scale:
     finally:
         store.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    meta = {"seed": int(seed), "scale": scale, "as_of": as_of.isoformat(), "format": fmt, "rows": rows,
-            "version": GENERATOR_VERSION}
+    meta = {"seed": int(seed), "scale": scale, "branches": int(branches), "as_of": as_of.isoformat(),
+            "format": fmt, "rows": rows, "version": GENERATOR_VERSION}
     tmp_meta = meta_path.with_name("demo.json.part")
     tmp_meta.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp_meta, meta_path)

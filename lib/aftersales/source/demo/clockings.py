@@ -1,6 +1,12 @@
 """The demo's technicians and their clock cards: sizing the workforce, giving every labour line worked a
 technician (balancing each day's load by capacity), and the clockings (job time equals the time taken,
-idle clockings fill the rest of the shift)."""
+idle clockings fill the rest of the shift).
+
+Technicians belong to a branch and a department: a *pool* (``branch * 3 + department``). A line is worked
+by technicians of its job's pool, and their clockings carry the branch. A pool has two technicians at
+least (a split line needs two); where its work does not fill two, they work part time (four hours a day
+at least).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import math
 
 import numpy as np
 
-from aftersales.source.demo.arrays import _BIG_DAY, _UNASSIGNED, _cat, _group_excl_cumsum, _r2, _within
+from aftersales.source.demo.arrays import _BIG_DAY, _UNASSIGNED, _cat, _group_excl_cumsum, _within
 from aftersales.source.demo.base import _TECH_LOAD_HOURS, _Base
 from aftersales.source.demo.names import (
     _B,
@@ -31,18 +37,29 @@ class _Clockings(_Base):
 
     # --------------------------------------------------------- technicians
     def _make_techs(self, i: int) -> None:
-        """Size the workforce from the first month's work (hours per workshop day)."""
+        """Size each branch's workforce from the first month's work (hours per workshop day, two at least)."""
         rng = self.rng
         ms, me, _ = self.months[i]
         nd = int(((self.bdays >= ms) & (self.bdays <= me)).sum())
         L = self.lab_buf
         first = (L["orig"] < 0) & (L["tech"] == _UNASSIGNED)
-        counts = []
-        for dept in (_W, _B):
-            h = (L["hours"][first & (L["dept"] == dept)] * L["contrib"][first & (L["dept"] == dept)] / 100).sum()
-            counts.append(max(2, int(math.ceil(h / nd / (_TECH_LOAD_HOURS * 0.95)))))
-        n = sum(counts)
-        self.tech_dept = np.array([_W] * counts[0] + [_B] * counts[1], dtype=np.int8)
+        pool = L["br"][first].astype(np.int64) * 3 + L["dept"][first]
+        hours = np.bincount(pool, weights=L["hours"][first] * L["contrib"][first] / 100, minlength=3 * self.NB)
+        dept, branch, shift = [], [], []
+        for b in range(self.NB):
+            for d in (_W, _B):
+                if d == _B and not self.body_p[b] > 0:
+                    continue  # no bodyshop in this branch
+                need = hours[b * 3 + d] / nd / (_TECH_LOAD_HOURS * 0.95)  # full-time technicians the work needs
+                k = max(2, int(math.ceil(need)))
+                dept += [d] * k
+                branch += [b] * k
+                shift += [480.0 * (1.0 if k > 2 else float(np.clip(need / 2, 0.5, 1.0)))] * k
+        n = len(dept)
+        self.tech_dept = np.array(dept, dtype=np.int8)
+        self.tech_branch = np.array(branch, dtype=np.int64)
+        self.tech_pool = self.tech_branch * 3 + self.tech_dept
+        self.tech_shift = np.round(np.array(shift) / 6) * 6  # minutes attended on a normal day
         width = max(2, len(str(n)))
         self.tech_codes = [f"T{k + 1:0{width}d}" for k in range(n)]
         initials = [""] + [f"{chr(65 + j)}. " for j in range(26)]
@@ -55,7 +72,7 @@ class _Clockings(_Base):
             names.append(f"{_FIRST_NAMES[a]} {initials[b]}{_LAST_NAMES[c]}")
         self.tech_names = names
         self.tech_cap = rng.uniform(0.75, 1.2, n)
-        self.tech_cph = _r2(rng.uniform(22.0, 42.0, n))
+        self.tech_cph = np.round(rng.uniform(22.0, 42.0, n) * 5) / 5  # multiples of 0.20: costs in whole cents
         self.tech_flat = (rng.random(n) < 0.25).astype(np.int8)
         self.techs = n
 
@@ -73,8 +90,11 @@ class _Clockings(_Base):
         self._level(wdays, caps, me)
         sel = np.flatnonzero((L["tech"] == _UNASSIGNED) & (L["orig"] < 0) & (L["work"] <= me))
         first = sel[L["part2"][sel] == 0]
-        for dept in (_W, _B):
-            techs = np.flatnonzero(self.tech_dept == dept)
+        first_pool = L["br"][first].astype(np.int64) * 3 + L["dept"][first]
+        first = first[np.argsort(first_pool, kind="stable")]
+        bounds = np.searchsorted(np.sort(first_pool), np.arange(3 * self.NB + 1))
+        for pool in np.unique(self.tech_pool):
+            techs = np.flatnonzero(self.tech_pool == pool)
             nt = len(techs)
             c = caps[:, techs].copy()
             none = c.sum(axis=1) == 0
@@ -82,7 +102,7 @@ class _Clockings(_Base):
             present[none, techs[0]] = True
             cum = np.cumsum(c, axis=1) / c.sum(axis=1, keepdims=True)
             flat_cum = (cum + np.arange(nd)[:, None]).ravel()
-            rows = first[L["dept"][first] == dept]
+            rows = first[bounds[pool]:bounds[pool + 1]]
             if not len(rows):
                 continue
             di = np.searchsorted(wdays, L["work"][rows])
@@ -107,9 +127,10 @@ class _Clockings(_Base):
                 L["tech"][rows[two] + 1] = techs[slot2]
         if final:  # lines not started yet: planned for a technician of the department
             later = np.flatnonzero((L["tech"] == _UNASSIGNED) & (L["orig"] < 0))
-            for dept in (_W, _B):
-                techs = np.flatnonzero(self.tech_dept == dept)
-                m = later[L["dept"][later] == dept]
+            later_pool = L["br"][later].astype(np.int64) * 3 + L["dept"][later]
+            for pool in np.unique(self.tech_pool):
+                techs = np.flatnonzero(self.tech_pool == pool)
+                m = later[later_pool == pool]
                 L["tech"][m] = techs[rng.integers(0, len(techs), len(m))]
                 two = m[(L["part2"][m] == 1)]
                 clash = two[L["tech"][two] == L["tech"][two - 1]]
@@ -150,22 +171,21 @@ class _Clockings(_Base):
         if not len(rows):
             return
         nd = len(wdays)
-        cap_h = np.zeros((3, nd))
-        for dept in (_W, _B):
-            cap_h[dept] = caps[:, self.tech_dept == dept].sum(axis=1) * 8.5
+        cap_h = np.zeros((3 * self.NB, nd))
+        np.add.at(cap_h, self.tech_pool, (caps * self.tech_shift / 480 * 8.5).T)
         tie = self.rng.random(len(rows))
         for _ in range(40):
             live = L["work"][rows] <= me
             r, t = rows[live], tie[live]
             di = np.searchsorted(wdays, L["work"][r])
-            dept = L["dept"][r].astype(np.int64)
-            order = np.lexsort((t, di, dept))
-            r, di, dept = r[order], di[order], dept[order]
+            pool = L["br"][r].astype(np.int64) * 3 + L["dept"][r]
+            order = np.lexsort((t, di, pool))
+            r, di, pool = r[order], di[order], pool[order]
             h = L["hours"][r]
-            new = np.r_[True, (di[1:] != di[:-1]) | (dept[1:] != dept[:-1])]
+            new = np.r_[True, (di[1:] != di[:-1]) | (pool[1:] != pool[:-1])]
             before = _group_excl_cumsum(h, new)
             nxt_day = self.bdays[np.searchsorted(self.bdays, L["work"][r]) + 1]
-            move = (before > 0) & (before + h > cap_h[dept, di]) & (nxt_day <= L["inv"][r])
+            move = (before > 0) & (before + h > cap_h[pool, di]) & (nxt_day <= L["inv"][r])
             if not move.any():
                 break
             L["work"][r[move]] = nxt_day[move]
@@ -190,7 +210,7 @@ class _Clockings(_Base):
         n_td = len(td)
         seg_td = np.searchsorted(td, (seg["day"] - self.d0) * nt + seg["tech"])
         load = np.bincount(seg_td, weights=seg["dur"], minlength=n_td)
-        target = 480 + 6 * rng.integers(-5, 6, n_td)  # 7.5 to 8.5 hours attended
+        target = self.tech_shift[td % nt].astype(np.int64) + 6 * rng.integers(-5, 6, n_td)  # ± half an hour
         idle = np.where(load < target, target - load, rng.choice([0, 6, 12, 18], n_td)).astype(np.int64)
         split_idle = idle >= 30
         first_part = np.where(split_idle, np.round(idle * rng.uniform(0.2, 0.8, n_td)), idle).astype(np.int64)
@@ -261,4 +281,5 @@ class _Clockings(_Base):
             "clock_in": cin, "clock_out": cout, "wip_no": wip, "line_no": line_no,
             "idle_code": _cat(idle_code, _IDLE), "idle_productive": idle_prod,
             "reason": _cat(reason, _REASONS), "description": _cat(desc, _DESCRIPTIONS),
+            "branch": _cat(self.tech_branch[tcode], self.branch_codes),
         }, {"wip_no": ("", self.wip_width)})

@@ -3,8 +3,10 @@
 A demo of N branches splits the same total volume over N branches of different sizes. Branch codes look
 like numbers and keep their leading zeros ("01" … "30"). Each branch has its own POS operators (the twelve
 roles of ``names.OPERATORS``), technicians and jobs; accounts, reps, targets and the CRM are shared.
-For data quality, with N ≥ 3 the last branch trades but is missing from the ``branches`` table, and with
-N ≥ 4 the branch before it has no region. One branch name carries markup characters (pages must escape it).
+Only branches with enough bodywork for a full-time panel beater have a bodyshop (the largest always has
+one): bodyshop jobs go to those. For data quality, with N ≥ 3 the last branch trades but is missing from
+the ``branches`` table, and with N ≥ 4 the branch before it has no region. One branch name carries markup
+characters (pages must escape it).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from aftersales.source.demo.arrays import _cat
-from aftersales.source.demo.base import _Base
+from aftersales.source.demo.base import _B_JOBS_PER_DAY, _Base
 from aftersales.source.demo.names import (
     _BRANCH_TOWNS,
     _IDLE,
@@ -58,6 +60,9 @@ class _Groups(_Base):
             size = np.clip(rng.lognormal(0.0, 0.4, n), 0.5, 2.0)
             self.branch_p = size / size.sum()
             self.branch_rate = np.round(rng.uniform(0.94, 1.07, n), 3)
+        body = self.branch_p * _B_JOBS_PER_DAY * self.f >= 0.6  # about six hours of bodywork a day
+        body[np.argmax(self.branch_p)] = True
+        self.body_p = self.branch_p * body / (self.branch_p * body).sum()
         # operators: branch 01 keeps the reference codes, the others get initials of their own
         codes = list(_OPS)
         taken = set(codes)
@@ -70,11 +75,11 @@ class _Groups(_Base):
                     codes.append(code)
         self.op_codes = codes
 
-    def _branch_of(self, n: int) -> np.ndarray:
-        """The branch of n new documents or jobs, drawn by branch size."""
+    def _branch_of(self, n: int, bodyshop: bool = False) -> np.ndarray:
+        """The branch of n new documents or jobs (bodyshop jobs: of a branch with a bodyshop), drawn by size."""
         if self.NB == 1:
             return np.zeros(n, dtype=np.int64)
-        return self.rng.choice(self.NB, n, p=self.branch_p).astype(np.int64)
+        return self.rng.choice(self.NB, n, p=self.body_p if bodyshop else self.branch_p).astype(np.int64)
 
     def branches_table(self) -> None:
         """The branches table: code, a town's name, a region (one branch left out with N ≥ 3)."""

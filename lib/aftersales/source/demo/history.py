@@ -1,5 +1,6 @@
 """The demo's history, month by month: draw a month's counter sales and jobs, then write the lines finished
-by its end (document numbers in date order, parts_lines, labour_lines, sales and margin per account)."""
+by its end (document numbers in date order, parts_lines, labour_lines, sales and margin per account and
+the figures per branch that the budgets and overheads are planned from)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 
 from aftersales.source.demo.arrays import _BIG_DAY, _NA_DAY, _cat, _concat, _take
 from aftersales.source.demo.base import _Base
-from aftersales.source.demo.names import _LT, _OPS, _ST, DEPARTMENTS
+from aftersales.source.demo.names import _LT, _PAY, _ST, DEPARTMENTS
 
 
 class _History(_Base):
@@ -16,7 +17,7 @@ class _History(_Base):
     # ----------------------------------------------------------- history
     def history(self) -> None:
         empty_req = {"date": np.zeros(0, np.int64), "part": np.zeros(0, np.int64),
-                     "q": np.zeros(0), "v": np.zeros(0)}
+                     "q": np.zeros(0), "v": np.zeros(0), "br": np.zeros(0, np.int32)}
         self.req_buf = empty_req
         self.rec_buf = dict(empty_req)
         for i, (ms, me, ym) in enumerate(self.months):
@@ -62,11 +63,12 @@ class _History(_Base):
             "document": parts["doc"], "doc_type": _cat(parts["doctype"], ["invoice", "credit"]),
             "date_edit": parts["date"].astype(np.int32), "account": _cat(parts["acc"], self.acc_codes),
             "wip_no": parts["wip"], "department": _cat(parts["dept"], list(DEPARTMENTS)),
-            "sale_type": _cat(parts["st"], _ST), "operator": _cat(parts["op"], _OPS),
+            "sale_type": _cat(parts["st"], _ST), "operator": _cat(parts["op"], self.op_codes),
             "part_no": _cat(parts["part"], self.part_cats), "quantity": parts["q"],
             "retail_price": parts["retail"], "selling_price": parts["sp"], "discount": parts["disc"],
             "cost_price": parts["cost"], "menu_normal_value": parts["mn"], "menu_fixed_value": parts["mf"],
             "first_pick": parts["fp"], "vor_loss": parts["vor"],
+            "branch": _cat(parts["br"], self.branch_codes), "pay_type": _cat(parts["pt"], _PAY),
         }, {"document": ("", self.doc_width), "wip_no": ("", self.wip_width)})
 
         edit_sort = np.where(lab["edit"] == _NA_DAY, _BIG_DAY, lab["edit"])
@@ -77,11 +79,12 @@ class _History(_Base):
             "doc_type": _cat(lab["doctype"], ["invoice", "credit"]),
             "date_created": lab["created"].astype(np.int32), "date_edit": lab["edit"].astype(np.int32),
             "account": _cat(lab["acc"], self.acc_codes), "department": _cat(lab["dept"], list(DEPARTMENTS)),
-            "labour_type": _cat(lab["lt"], _LT), "wip_owner": _cat(lab["owner"], _OPS),
+            "labour_type": _cat(lab["lt"], _LT), "wip_owner": _cat(lab["owner"], self.op_codes),
             "technician": _cat(lab["tech"], self.tech_codes), "allowed_time": lab["allowed"],
             "time_taken": lab["taken"], "minutes_per_unit": lab["mpu"], "labour_rate": lab["rate"],
             "contribution": lab["contrib"], "cost_per_hour": lab["cph"], "flat_rate": lab["flat"],
             "discount": lab["disc"], "menu_normal_value": lab["mn"], "menu_fixed_value": lab["mf"],
+            "branch": _cat(lab["br"], self.branch_codes), "pay_type": _cat(lab["pt"], _PAY),
         }, {"wip_no": ("", self.wip_width), "document": ("", self.doc_width)})
 
         # sales and margin per account and month (for the targets)
@@ -97,5 +100,6 @@ class _History(_Base):
         mon = np.searchsorted([m[0] for m in self.months], lab["edit"][li], side="right") - 1
         np.add.at(self.acc_net, (lab["acc"][li], mon), lnet)
         np.add.at(self.acc_margin, (lab["acc"][li], mon), lnet - lcost)
+        self._tally(parts, lab, li, lnet, lcost)
 
         self._movements(parts, me)

@@ -1,11 +1,27 @@
 """The demo's workshop and bodyshop jobs: their labour lines (split lines, menus, sublets, work in progress),
-the parts sold through them and requisitioned to them, and their credit notes."""
+the parts sold through them and requisitioned to them, and their credit notes.
+
+A job belongs to a branch (its owner, its technicians and its lines' rates are the branch's) and has a pay
+type: customer (insurance jobs too), warranty (at the manufacturer's lower rate) or internal; a few customer
+jobs leave it empty. Rates are whole cents and every line's gross is whole cents (``_whole_cents_rate``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from aftersales.source.demo.arrays import _BIG_DAY, _NA_DAY, _UNASSIGNED, _concat, _neg, _r2, _take, _within
+from aftersales.source.demo.arrays import (
+    _BIG_DAY,
+    _NA_DAY,
+    _UNASSIGNED,
+    _concat,
+    _dimes,
+    _neg,
+    _r2,
+    _take,
+    _whole_cents_rate,
+    _within,
+)
 from aftersales.source.demo.base import _B_JOBS_PER_DAY, _P_CREDIT, _W_JOBS_PER_DAY, _Base
 from aftersales.source.demo.names import (
     _B,
@@ -22,6 +38,11 @@ from aftersales.source.demo.names import (
     _LT_SUB,
     _LT_SVC,
     _LT_WAR,
+    _OPS_PER_BRANCH,
+    _PT_CUSTOMER,
+    _PT_EMPTY_P,
+    _PT_INTERNAL,
+    _PT_WARRANTY,
     _ST_BODY,
     _ST_FLEET,
     _ST_INSURANCE,
@@ -65,8 +86,12 @@ class _Labour(_Base):
         st = np.select(
             [jkind == 1, jkind == 2, jkind == 3, isW & fleet, isW],
             [_ST_WARRANTY, _ST_INTERNAL, _ST_INSURANCE, _ST_FLEET, _ST_WSHOP], _ST_BODY)
-        owner = np.where(isW, rng.choice(_W_OPS, nj), rng.choice(_B_OPS, nj))
-        parts_op = np.where(isW, rng.choice(_W_OPS, nj), rng.choice(_B_OPS, nj))
+        br = np.where(isW, self._branch_of(nj), self._branch_of(nj, bodyshop=True))
+        pt = np.select([jkind == 1, jkind == 2], [_PT_WARRANTY, _PT_INTERNAL], _PT_CUSTOMER)
+        pt = np.where((pt == _PT_CUSTOMER) & (rng.random(nj) < _PT_EMPTY_P), -1, pt).astype(np.int8)
+        first_op = br * _OPS_PER_BRANCH
+        owner = first_op + np.where(isW, rng.choice(_W_OPS, nj), rng.choice(_B_OPS, nj))
+        parts_op = first_op + np.where(isW, rng.choice(_W_OPS, nj), rng.choice(_B_OPS, nj))
         mpu = np.where(rng.random(nj) < np.where(isW, 0.08, 0.4), 6.0, 60.0)
         menu = isW & (jkind == 0) & (rng.random(nj) < 0.28)
         ratio = rng.uniform(0.78, 0.93, nj)  # menu price / normal price
@@ -76,6 +101,9 @@ class _Labour(_Base):
         dur = np.where(long_job, rng.integers(15, 46, nj), dur)
         cidx = np.searchsorted(self.bdays, created)
         lag = rng.choice([0, 1, 2, 3, 5], nj, p=[0.7, 0.2, 0.05, 0.03, 0.02])
+        # a few jobs get stuck for months (a warranty claim to approve, a customer who does not collect):
+        # the work in progress that ages past 60 and 90 days
+        lag = np.where(rng.random(nj) < 0.006, rng.integers(40, 160, nj), lag)
         inv_day = self.bdays[np.minimum(cidx + dur + lag, len(self.bdays) - 1)]
         invoiced = inv_day <= self.a
         doc = np.full(nj, -1, dtype=np.int64)
@@ -113,10 +141,13 @@ class _Labour(_Base):
         taken_h = np.round(np.where(started, taken_h, 0.0), 1)
         taken = np.where(sub, allowed, np.round(taken_h * 60.0 / lmpu, 1))
         sub_price = _r2(rng.lognormal(np.log(180.0), 0.6, L))
-        std_rate = np.where(sub, sub_price, _LT_RATE[lt]) * lmpu / 60.0
+        # the branch's hourly rates in whole units; the MOT test's fee is fixed by law
+        hourly = np.where(lt == _LT_MOT, _LT_RATE[lt], np.round(_LT_RATE[lt] * self.branch_rate[br[jl]]))
+        std_rate = np.where(sub, sub_price, hourly) * lmpu / 60.0
         rate = _r2(np.where(menu_line, std_rate * ratio[jl], std_rate))
-        mn = np.where(menu_line, _r2(allowed * std_rate), np.nan)
+        rate = _whole_cents_rate(rate, allowed, np.where(split, 50, 100))
         mf = np.where(menu_line, _r2(allowed * rate), np.nan)
+        mn = np.where(menu_line, _r2(allowed * std_rate), np.nan)
         lacc = acc[jl]
         dpct = self.acc_disc[lacc] + np.where(self.acc_gpdrop[lacc] & (i >= self.M - 3), 0.10, 0.0)
         has_disc = (dpct > 0) & (k == 0) & ~menu_line & ~sub & (rng.random(L) < 0.5)
@@ -139,7 +170,8 @@ class _Labour(_Base):
             "created": date_created[r].astype(np.int64),
             "edit": np.where(inv_r, inv_day[jl[r]], _NA_DAY).astype(np.int64),
             "acc": lacc[r].astype(np.int64), "dept": dept[jl[r]], "lt": lt[r].astype(np.int8),
-            "owner": owner[jl[r]].astype(np.int8),
+            "owner": owner[jl[r]].astype(np.int32), "br": br[jl[r]].astype(np.int32),
+            "pt": pt[jl[r]],
             "tech": np.where(sub[r], -1, _UNASSIGNED).astype(np.int64),
             "allowed": allowed[r], "taken": taken[r], "mpu": lmpu[r], "rate": rate[r],
             "contrib": contrib, "cph": np.where(sub[r], sub_cph[r], 0.0),
@@ -161,14 +193,15 @@ class _Labour(_Base):
         pm = menu[jp]
         mnp = _r2(pr["q"] * pr["sp"])
         sp_m = _r2(np.maximum(pr["sp"] * ratio[jp], pr["cost"] * 1.02))
+        sp_m = np.where(self.part_fluid[pr["part"]], _dimes(sp_m, up=True), sp_m)
         pr["sp"] = np.where(pm, sp_m, pr["sp"])
         pr["mn"] = np.where(pm, mnp, np.nan)
         pr["mf"] = np.where(pm, _r2(pr["q"] * sp_m), np.nan)
         pr["disc"] = np.where(pm, 0.0, pr["disc"])
         prow = self._parts_rows(inv_day[jp], doc[jp], 0, acc[jp], wip[jp], dept[jp], st[jp],
-                                parts_op[jp], _within(np_), pr)
+                                parts_op[jp], _within(np_), pr, br[jp], pt[jp])
         req = {"date": created[jp].astype(np.int64), "part": pr["part"], "q": pr["q"],
-               "v": pr["q"] * pr["cost"]}
+               "v": pr["q"] * pr["cost"], "br": br[jp].astype(np.int32)}
         keep = invoiced[jp]
         prow_jobs = jp[keep]
         prow = _take(prow, keep)

@@ -26,13 +26,13 @@ class _Store:
         self._run("SET memory_limit = '384MB'")
         self._run(f"SET temp_directory = '{(tmp_dir / 'spill').as_posix()}'")
         for table in TABLES.values():
-            cols = ", ".join(f'"{c.name}" {SQL_TYPES[c.type]}' for c in table.columns if not c.optional)
+            cols = ", ".join(f'"{c.name}" {SQL_TYPES[c.type]}' for c in table.columns)
             self._run(f'CREATE TABLE "{table.name}" ({cols})')
 
     def insert(self, table: str, cols: dict, codes: dict | None = None) -> None:
         """Append rows given as {column: array}; see _expr for the encodings."""
         codes = codes or {}
-        names = TABLES[table].names
+        names = TABLES[table].all_names
         missing = set(names) - set(cols)
         if missing:
             raise AssertionError(f"{table}: no data for {sorted(missing)}")
@@ -56,7 +56,7 @@ class _Store:
         for name, (_, width) in codes.items():  # lpad would silently cut a longer number
             if len(df) and df[name].max() >= 10**width:
                 raise AssertionError(f"{table}.{name}: numbers do not fit {width} digits")
-        exprs = ", ".join(_expr(c, codes.get(c.name)) for c in TABLES[table].columns if not c.optional)
+        exprs = ", ".join(_expr(c, codes.get(c.name)) for c in TABLES[table].columns)
         self.con.register("_chunk", df)
         try:
             self._run(f'INSERT INTO "{table}" SELECT {exprs} FROM _chunk')

@@ -246,8 +246,10 @@ def accounts_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("accounts")
     source = make_source(base / "src", parts_lines=PARTS, labour_lines=LABOUR, accounts=ACCOUNTS, sales_reps=REPS)
     out = base / "out"
+    spec_rules = base / "spec-rules.yaml"  # SPEC §3's rules alone: no minimum, no excluded account
+    spec_rules.write_text("alerts:\n  min_prior_sales: 0\n  min_sales: 0\n  exclude_accounts: []\n", encoding="utf-8")
     status = main(["run", "--source", str(source), "--from", "2024-03-01", "--to", "2024-03-31",
-                   "--as-of", "2024-03-31", "--reports", "accounts", "--out", str(out)])
+                   "--as-of", "2024-03-31", "--reports", "accounts", "--out", str(out), "--params", str(spec_rules)])
     return status, out
 
 

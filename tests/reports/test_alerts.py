@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from test_accounts import ACCOUNTS, LABOUR, PARTS, PERIOD, REPS, labour, part
 
 from aftersales import params
 from aftersales.reports import accounts, alerts
 from aftersales.reports.periods import Period
 from factory import make_source
-from test_accounts import ACCOUNTS, LABOUR, PARTS, PERIOD, REPS, labour, part
 
 DEFAULTS = {"gp_drop": 5, "sales_decline": 20, "large_document": 5000}
 
@@ -93,7 +93,8 @@ def test_thresholds_come_from_params(data, tmp_path):
     """A --params file moves each rule's threshold (19.99 % now catches the account that fell 19.99 %)."""
     rows, lines, info, reps = data
     custom = tmp_path / "alerts.yaml"
-    custom.write_text("alerts:\n  sales_decline: 19.99\n  gp_drop: 7.3\n  large_document: 4001\n", encoding="utf-8")
+    custom.write_text("alerts:\n  sales_decline: 19.99\n  gp_drop: 7.3\n  large_document: 4001\n"
+                      "  min_prior_sales: 0\n  min_sales: 0\n  exclude_accounts: []\n", encoding="utf-8")
     thresholds = params.load(custom)["alerts"]
     result = alerts.evaluate(rows, lines, PERIOD, thresholds, info, reps)
     assert list(found(result, "sales_decline")["account"]) == ["A3", "A4", "ZZ"]
@@ -111,3 +112,58 @@ def test_alerts_csv_columns_and_order(data):
         ("gp_drop", "A1"), ("gp_drop", "A4"), ("sales_decline", "A4"), ("sales_decline", "ZZ"),
         ("large_document", "A5"), ("large_document", "A5")]
     assert list(alerts.declining_accounts(result)["account"]) == ["A4", "ZZ"]
+
+
+def test_minimums_and_exclusions_at_zero_give_the_spec_rules(data):
+    """min_prior_sales 0, min_sales 0 and no exclusions raise exactly SPEC §3's alerts."""
+    rows, lines, info, reps = data
+    plain = alerts.evaluate(rows, lines, PERIOD, DEFAULTS, info, reps)
+    zero = alerts.evaluate(rows, lines, PERIOD, {**DEFAULTS, "min_prior_sales": 0, "min_sales": 0,
+                                                 "exclude_accounts": []}, info, reps)
+    assert alerts.for_csv(zero).equals(alerts.for_csv(plain))
+
+
+def test_minimum_prior_sales_and_minimum_sales_gate_their_rule(data):
+    """sales_decline needs prior sales of at least min_prior_sales; gp_drop needs sales of at least min_sales."""
+    rows, lines, info, reps = data
+    prior = dict(zip(rows["account"], rows["sales_prior"]))
+    sales = dict(zip(rows["account"], rows["sales"]))
+    # A4 and ZZ fall: keep the one whose prior sales reach the minimum (exactly at it counts)
+    floor = min(prior["A4"], prior["ZZ"])
+    result = alerts.evaluate(rows, lines, PERIOD, {**DEFAULTS, "min_prior_sales": floor + 0.01}, info, reps)
+    kept = [a for a in ("A4", "ZZ") if prior[a] >= floor + 0.01]
+    assert list(found(result, "sales_decline")["account"]) == kept
+    at = alerts.evaluate(rows, lines, PERIOD, {**DEFAULTS, "min_prior_sales": floor}, info, reps)
+    assert list(found(at, "sales_decline")["account"]) == ["A4", "ZZ"]
+    # gp_drop: A1 and A4 fell; a minimum just above A4's sales keeps A1 only when A1 sells more
+    gate = sales["A4"] + 0.01
+    gp = alerts.evaluate(rows, lines, PERIOD, {**DEFAULTS, "min_sales": gate}, info, reps)
+    assert list(found(gp, "gp_drop")["account"]) == [a for a in ("A1", "A4") if sales[a] >= gate]
+
+
+def test_excluded_accounts_get_no_alert_of_any_rule(data):
+    """An account code or glob pattern in exclude_accounts silences every rule for it, large invoices too."""
+    rows, lines, info, reps = data
+    result = alerts.evaluate(rows, lines, PERIOD, {**DEFAULTS, "exclude_accounts": ["A?", "Z*"]}, info, reps)
+    assert result.empty
+    some = alerts.evaluate(rows, lines, PERIOD, {**DEFAULTS, "exclude_accounts": ["A5"]}, info, reps)
+    assert "A5" not in set(some["account"]) and "A4" in set(some["account"])
+    assert not alerts.excluded("a5", ["A5"]), "codes match case-sensitively"
+
+
+def test_each_alert_says_the_money_at_stake_and_the_list_reads_largest_first(data):
+    """at_stake is the change in margin (GP% drop), in sales (decline) or the invoice Net; by_money sorts by it
+    and keeps one entry per account with all its reasons."""
+    rows, lines, info, reps = data
+    result = alerts.evaluate(rows, lines, PERIOD, DEFAULTS, info, reps)
+    by = rows.set_index("account")
+    a4 = result[result["account"] == "A4"].set_index("rule")
+    assert a4.at["sales_decline", "at_stake"] == pytest.approx(by.at["A4", "sales"] - by.at["A4", "sales_prior"])
+    assert a4.at["gp_drop", "at_stake"] == pytest.approx(by.at["A4", "margin"] - by.at["A4", "margin_prior"])
+    assert set(result["unit"]) == {"points", "%", "amount"}
+    listed = alerts.by_money(result)
+    stakes = listed["at_stake"].abs().tolist()
+    assert stakes == sorted(stakes, reverse=True)
+    assert list(listed["account"]).count("A4") == 1
+    entry = listed[listed["account"] == "A4"].iloc[0]
+    assert "GP% drop" in entry["rules"] and "Sales decline" in entry["rules"]

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from aftersales.config import NOTEBOOK_DIR
-from factory import make_source
 from test_parts import LINES
+
+from aftersales.config import NOTEBOOK_DIR, REPORTS
+from factory import make_source
 
 RUN = ["--from", "2024-03-01", "--to", "2024-03-15", "--as-of", "2024-03-15"]
 
@@ -157,6 +157,6 @@ def test_same_inputs_give_the_same_pack(source, full_pack, tmp_path):
 def test_every_row_is_accounted_for(full_pack):
     """Each report's rows read equal rows used plus rows set aside, in the manifest."""
     manifest = json.loads((full_pack / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["rows"]) == {"parts", "labour", "workshop", "accounts", "sales"}
+    assert set(manifest["rows"]) == set(REPORTS)
     for report, rows in manifest["rows"].items():
         assert rows["read"] == rows["used"] + rows["set_aside"], report

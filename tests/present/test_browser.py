@@ -11,15 +11,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from test_pack import XSS, pack_source
 
 from aftersales.cli import main
-from aftersales.config import OUTPUT_DIR
-from test_pack import XSS, pack_source
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-PAGES = ["index", "parts", "labour", "workshop", "accounts", "sales"]
+PAGES = ["index", "parts", "labour", "workshop", "operations", "accounts", "sales"]
 needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
                                    "(`.ci/run` installs it: apt-get install chromium)")
 
@@ -91,15 +90,12 @@ def browser(pack):
 @pytest.fixture(scope="module")
 def opened(browser, pack, tmp_path_factory):
     """Every page of the pack, opened once; a screenshot of each is kept for a person to look at."""
-    shots = tmp_path_factory.mktemp("screenshots")
-    keep = OUTPUT_DIR / "screenshots"
-    keep.mkdir(parents=True, exist_ok=True)
+    shots = tmp_path_factory.mktemp("screenshots")  # the test output folder, never the user's outputs/
     pages = {}
     for name in PAGES:
         page = browser.open(pack / f"{name}.html")
         shot = shots / f"{name}.png"
         page.screenshot(path=str(shot), full_page=True)
-        shutil.copy(shot, keep / shot.name)
         pages[name] = page
     return pages
 

@@ -1,4 +1,5 @@
-"""The built-in demo dataset (aftersales.demo): shape, contract, determinism, CSV."""
+"""The built-in demo dataset (aftersales.demo): shape, contract, determinism, CSV, and the second
+edition's group of branches, pay types, budgets, overheads, stock file and codes (SPEC §6.1)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import shutil
 import duckdb
 import pytest
 
+from aftersales import cli
 from aftersales.source import demo
-from aftersales.source.contract import DATE, SQL_TYPES, TABLES, TIMESTAMP
+from aftersales.source.contract import BUDGET_MEASURES, DATE, PAY_TYPES, SQL_TYPES, TABLES, TIMESTAMP
 from aftersales.source.demo import GENERATOR_VERSION
 
 AS_OF = datetime.date(2025, 6, 18)
@@ -33,12 +35,34 @@ def demo_dir(tmp_path_factory):
     return out, rows, messages
 
 
-@pytest.fixture(scope="module")
-def con(demo_dir):
-    out, _, _ = demo_dir
+def _connect(out):
     c = duckdb.connect()
     for name in TABLES:
         c.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{out / (name + '.parquet')}')")
+    return c
+
+
+@pytest.fixture(scope="module")
+def con(demo_dir):
+    out, _, _ = demo_dir
+    c = _connect(out)
+    yield c
+    c.close()
+
+
+GROUP = 5  # branches of the group demo
+
+
+@pytest.fixture(scope="module")
+def group_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("group")
+    rows = demo.generate(out, as_of=AS_OF, seed=SEED, scale="small", branches=GROUP)
+    return out, rows
+
+
+@pytest.fixture(scope="module")
+def gcon(group_dir):
+    c = _connect(group_dir[0])
     yield c
     c.close()
 
@@ -63,8 +87,8 @@ def test_demo_json_describes_the_dataset(demo_dir):
     """demo.json records seed, scale, as_of, format and the row counts, so a cached demo can be checked."""
     out, rows, _ = demo_dir
     meta = json.loads((out / "demo.json").read_text(encoding="utf-8"))
-    assert meta == {"seed": SEED, "scale": "small", "as_of": AS_OF.isoformat(), "format": "parquet", "rows": rows,
-                    "version": GENERATOR_VERSION}
+    assert meta == {"seed": SEED, "scale": "small", "branches": 1, "as_of": AS_OF.isoformat(), "format": "parquet",
+                    "rows": rows, "version": GENERATOR_VERSION}
 
 
 def test_progress_reports_each_month_and_each_file(demo_dir):
@@ -291,7 +315,7 @@ def test_csv_format_round_trips(csv_dir, con):
         path = csv_dir / f"{name}.csv"
         with open(path, encoding="utf-8", newline="") as fh:
             header = next(csv.reader(fh))
-        assert header == table.names, name
+        assert header == table.all_names, name  # the optional columns of SPEC §6.1 are written too
         casts = ", ".join(f"CAST({col.name} AS {SQL_TYPES[col.type]}) AS {col.name}" for col in table.columns)
         con.execute(f"CREATE TEMP TABLE {name}_csv AS SELECT {casts} "
                     f"FROM read_csv('{path}', header=true, all_varchar=true)")
@@ -320,4 +344,239 @@ def test_bad_arguments_are_refused(tmp_path):
         demo.generate(tmp_path, as_of=AS_OF, scale="huge")
     with pytest.raises(ValueError, match="fmt"):
         demo.generate(tmp_path, as_of=AS_OF, fmt="xlsx")
+    for branches in (0, demo.MAX_BRANCHES + 1, 2.5, True):
+        with pytest.raises(ValueError, match="branches"):
+            demo.generate(tmp_path, as_of=AS_OF, branches=branches)
+    assert cli.main(["demo-data", str(tmp_path), "--branches", "0"]) == cli.EXIT_INVALID
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- second edition (SPEC §6.1)
+PARTS_NET = "(quantity * selling_price - discount)"
+PARTS_COST = "(quantity * cost_price)"
+LAB_GROSS = "(allowed_time * labour_rate * contribution / 100)"
+LAB_COST = ("((CASE WHEN flat_rate THEN allowed_time ELSE time_taken END)"
+            " * cost_per_hour * minutes_per_unit / 60 * contribution / 100)")
+LINE_HOURS = "(allowed_time * minutes_per_unit / 60 * contribution / 100)"
+LINE_TABLES = ("parts_lines", "labour_lines", "clockings")
+BRANCH_TABLES = LINE_TABLES + ("parts_movements", "purchase_order_lines", "parts_stock", "budgets", "overheads")
+#: what each branch does per month and budget measure (invoiced labour lines only), as SPEC §6.4 counts it
+ACTUALS = " UNION ALL ".join(
+    f"SELECT branch, strftime(date_edit, '%Y-%m') AS month, '{measure}' AS measure, sum({value}) AS actual "
+    f"FROM {table} WHERE {where} GROUP BY 1, 2"
+    for measure, value, table, where in (
+        ("parts_net", PARTS_NET, "parts_lines", "true"),
+        ("parts_profit", f"{PARTS_NET} - {PARTS_COST}", "parts_lines", "true"),
+        ("labour_net", f"{LAB_GROSS} - discount", "labour_lines", "document IS NOT NULL"),
+        ("labour_profit", f"{LAB_GROSS} - discount - {LAB_COST}", "labour_lines", "document IS NOT NULL"),
+        ("hours_sold", LINE_HOURS, "labour_lines", "document IS NOT NULL"),
+    ))
+
+
+def test_the_demo_meets_the_contract_for_one_dealer_and_for_a_group(demo_dir, group_dir, capsys):
+    """`aftersales validate` accepts the demo of one dealer and of a group of five branches."""
+    for out in (demo_dir[0], group_dir[0]):
+        assert cli.main(["validate", "--source", str(out)]) == cli.EXIT_OK
+        assert "the source meets the data contract" in capsys.readouterr().out
+
+
+def test_a_group_demo_is_reproducible_and_says_how_many_branches(group_dir, tmp_path):
+    """The same seed and number of branches give byte-identical files; demo.json records the branches."""
+    out, _ = group_dir
+    demo.generate(tmp_path, as_of=AS_OF, seed=SEED, scale="small", branches=GROUP)
+    names = sorted(p.name for p in out.iterdir())
+    _, mismatch, errors = filecmp.cmpfiles(out, tmp_path, names, shallow=False)
+    assert mismatch == [] and errors == []
+    assert json.loads((out / "demo.json").read_text(encoding="utf-8"))["branches"] == GROUP
+
+
+def test_branches_split_the_same_volume(demo_dir, group_dir, gcon):
+    """A group of N branches holds about the volume of one dealer, split over branches of different sizes."""
+    _, single, _ = demo_dir
+    _, rows = group_dir
+    for table in ("parts_lines", "labour_lines"):
+        assert abs(rows[table] / single[table] - 1) < 0.05, table
+    codes = demo.branch_codes(GROUP)
+    for table in BRANCH_TABLES:  # every line names its branch, and every branch has rows of every table
+        found = [r[0] for r in gcon.execute(f"SELECT DISTINCT branch FROM {table} ORDER BY 1").fetchall()]
+        assert found == codes, table
+    shares = [r[0] for r in gcon.execute(
+        "SELECT count(*) / sum(count(*)) OVER () FROM parts_lines GROUP BY branch").fetchall()]
+    assert 0.05 < min(shares) and max(shares) < 0.6 and max(shares) > 1.3 * min(shares)
+
+
+def test_operators_technicians_and_jobs_belong_to_one_branch_and_accounts_are_shared(gcon):
+    """Every operator, technician and job works in one branch, its parts and clockings too; accounts buy anywhere."""
+    for table, col in (("parts_lines", "operator"), ("parts_lines", "wip_no"), ("labour_lines", "wip_owner"),
+                       ("labour_lines", "wip_no"), ("labour_lines", "technician"), ("clockings", "technician")):
+        assert one(gcon, f"""SELECT count(*) FROM (SELECT {col} FROM {table} WHERE {col} IS NOT NULL
+                             GROUP BY 1 HAVING count(DISTINCT branch) > 1)""")[0] == 0, (table, col)
+    assert one(gcon, """SELECT count(*) FROM parts_lines p JOIN (SELECT DISTINCT wip_no, branch FROM labour_lines) l
+                        USING (wip_no) WHERE p.branch <> l.branch""")[0] == 0
+    assert one(gcon, """SELECT count(*) FROM clockings c JOIN labour_lines l USING (technician, wip_no, line_no)
+                        WHERE c.branch <> l.branch""")[0] == 0
+    assert one(gcon, "SELECT count(*) FROM (SELECT account FROM parts_lines GROUP BY 1 "
+                     "HAVING count(DISTINCT branch) = 5)")[0] > 10
+
+
+def test_branch_codes_look_like_numbers_and_keep_their_zeros(con, csv_dir):
+    """Branch codes are text with leading zeros ("01" … "30"); one dealer is branch "01", in parquet and CSV."""
+    assert demo.branch_codes(30) == [f"{k:02d}" for k in range(1, 31)]
+    assert demo.branch_codes(120)[:2] == ["001", "002"]
+    for table in BRANCH_TABLES + ("branches",):
+        assert con.execute(f"SELECT DISTINCT branch FROM {table}").fetchall() == [("01",)], table
+    for table in ("parts_lines", "branches"):
+        with open(csv_dir / f"{table}.csv", encoding="utf-8", newline="") as fh:
+            assert {row["branch"] for row in csv.DictReader(fh)} == {"01"}, table
+
+
+def test_a_branch_on_the_lines_is_missing_from_branches_and_a_name_holds_markup(gcon, con):
+    """With N ≥ 3 one branch trading on the lines is missing from `branches`; a name needs escaping; a region is empty."""
+    for table in LINE_TABLES:
+        missing = gcon.execute(f"SELECT DISTINCT branch FROM {table} "
+                               "WHERE branch NOT IN (SELECT branch FROM branches)").fetchall()
+        assert missing == [("05",)], table  # the last of the five (demo.missing_branch(5) == 4)
+    names = dict(gcon.execute("SELECT branch, name FROM branches").fetchall())
+    assert sorted(names) == ["01", "02", "03", "04"] and len(set(names.values())) == 4
+    assert names["02"] == demo.BRANCH_MARKUP_NAME and all(c in names["02"] for c in '<>&"')
+    assert one(gcon, "SELECT count(*) FROM branches WHERE region IS NULL")[0] == 1
+    assert demo.missing_branch(1) is None and demo.missing_branch(2) is None
+    assert one(con, "SELECT count(*) FROM parts_lines WHERE branch NOT IN (SELECT branch FROM branches)")[0] == 0
+
+
+def test_pay_types_are_mostly_customer_and_warranty_pays_well_below_the_customer_rate(con):
+    """Mostly customer pay, some warranty and internal (on the house accounts), a few empty; warranty ELR ≪ customer ELR."""
+    for table, where in (("labour_lines", "document IS NOT NULL"), ("parts_lines", "true")):
+        mix = dict(con.execute(f"SELECT coalesce(pay_type, ''), count(*) / sum(count(*)) OVER () FROM {table} "
+                               f"WHERE {where} GROUP BY 1").fetchall())
+        assert set(mix) == set(PAY_TYPES) | {""}, table
+        assert mix["customer"] > 0.7 and 0.03 < mix["warranty"] < 0.2 and 0.01 < mix["internal"] < 0.15, table
+        assert 0.005 < mix[""] < 0.05, table
+        accounts = dict(con.execute(f"SELECT pay_type, list(DISTINCT account) FROM {table} "
+                                    "WHERE pay_type IN ('warranty', 'internal') GROUP BY 1").fetchall())
+        assert accounts == {"warranty": ["WAR001"], "internal": ["INT001"]}, table
+    # ELR = Σ labour Net / Σ line hours of invoiced lines (SPEC §6.5), an empty pay type counting as customer
+    elr = dict(con.execute(f"""SELECT coalesce(pay_type, 'customer'), sum({LAB_GROSS} - discount) / sum({LINE_HOURS})
+                               FROM labour_lines WHERE document IS NOT NULL GROUP BY 1""").fetchall())
+    assert elr["warranty"] < 0.85 * elr["customer"]
+
+
+def test_lines_are_priced_in_whole_cents_so_every_sum_ties(con, gcon):
+    """Prices, discounts and costs are whole cents, and so is each line's gross, net and cost (fluids by the tenth)."""
+    for c in (con, gcon):
+        bad, values = one(c, f"""
+            SELECT count(*) FILTER (WHERE abs(x * 100 - round(x * 100)) > 1e-6), count(*) FROM (
+                SELECT unnest([retail_price, selling_price, discount, cost_price, quantity * retail_price,
+                               {PARTS_NET}, {PARTS_COST}, coalesce(menu_normal_value, 0),
+                               coalesce(menu_fixed_value, 0), coalesce(vor_loss, 0)]) AS x FROM parts_lines
+                UNION ALL
+                SELECT unnest([labour_rate, discount, cost_per_hour, {LAB_GROSS}, {LAB_GROSS} - discount,
+                               {LAB_COST}]) FROM labour_lines)""")
+        assert bad == 0 and values > 400_000
+        assert one(c, "SELECT count(*) FROM parts_lines WHERE quantity <> round(quantity)")[0] > 0  # litres
+
+
+def test_budgets_cover_every_branch_month_and_measure_around_what_the_branch_does(gcon, con):
+    """Budgets for every branch × month (history and the rest of the year) × measure, once each, near the actuals."""
+    # 25 full months + June 2025 of history, then July to December 2025: 32 months
+    rows, keys, months, first, last = one(gcon, """
+        SELECT count(*), count(DISTINCT (branch, month, measure)), count(DISTINCT month), min(month), max(month)
+        FROM budgets""")
+    assert rows == keys == GROUP * 32 * len(BUDGET_MEASURES)
+    assert (months, first, last) == (32, FIRST_MONTH, "2025-12")
+    assert {r[0] for r in gcon.execute("SELECT DISTINCT measure FROM budgets").fetchall()} == set(BUDGET_MEASURES)
+    assert one(gcon, "SELECT count(*) FROM budgets WHERE branch IS NULL OR NOT value > 0")[0] == 0
+    ratios = f"""SELECT measure, b.value / a.actual AS r FROM ({ACTUALS}) a
+                 JOIN budgets b USING (branch, month, measure) WHERE month < '{THIS_MONTH}'"""
+    # a group's small branches trade unevenly, but their budgets are right on the whole
+    medians = gcon.execute(f"SELECT measure, median(r), count(*) FROM ({ratios}) GROUP BY 1").fetchall()
+    assert len(medians) == 5 and all(0.9 < m < 1.15 and n == GROUP * 25 for _, m, n in medians)
+    # one dealer's budgets are a realistic spread around what it did: never far off, never a copy
+    low, high, spread = one(con, f"SELECT min(r), max(r), stddev_pop(r) FROM ({ratios})")
+    assert 0.75 < low and high < 1.4 and spread > 0.03
+
+
+def test_the_current_month_is_ahead_of_budget_on_some_measures_and_behind_on_others(con, gcon):
+    """On the demo's as-of, pacing tells a story: parts ahead of budget and labour behind; every branch mixed."""
+    # June 2025, Monday to Friday: 13 working days from the 2nd to the 18th, of 21 in the month, so
+    # pace % = MTD / (budget × 13 / 21) × 100
+    sql = f"""SELECT a.branch, a.measure, a.actual / (b.value * 13 / 21) * 100
+              FROM ({ACTUALS}) a JOIN budgets b USING (branch, month, measure) WHERE month = '{THIS_MONTH}'"""
+    pace = {m: p for _, m, p in con.execute(sql).fetchall()}
+    assert pace["parts_net"] > 103 and pace["parts_profit"] > 100
+    assert pace["labour_net"] < 100 and pace["labour_profit"] < 97
+    by_branch: dict[str, list[float]] = {}
+    for branch, _, p in gcon.execute(sql).fetchall():
+        by_branch.setdefault(branch, []).append(p)
+    assert len(by_branch) == GROUP
+    assert all(min(p) < 100 < max(p) and len(p) == 5 for p in by_branch.values())
+
+
+def test_overheads_are_a_fixed_monthly_expense_that_gross_profit_absorbs_60_to_110_percent(gcon):
+    """Overheads per branch and month, nearly flat, and a year's gross profit pays for 55–115 % of them."""
+    rows, keys, first, last = one(gcon, "SELECT count(*), count(DISTINCT (branch, month)), min(month), max(month) "
+                                        "FROM overheads")
+    assert rows == keys == GROUP * 26 and (first, last) == (FIRST_MONTH, THIS_MONTH)
+    assert one(gcon, "SELECT max(hi / lo) FROM (SELECT max(amount) hi, min(amount) lo FROM overheads GROUP BY branch)"
+               )[0] < 1.15
+    absorption = gcon.execute(f"""
+        SELECT a.branch, sum(a.actual) / (SELECT sum(amount) FROM overheads o WHERE o.branch = a.branch
+                                          AND o.month >= '2024-06' AND o.month < '{THIS_MONTH}') * 100
+        FROM ({ACTUALS}) a WHERE a.measure IN ('parts_profit', 'labour_profit')
+        AND a.month >= '2024-06' AND a.month < '{THIS_MONTH}' GROUP BY 1""").fetchall()
+    assert len(absorption) == GROUP and all(55 < pct < 115 for _, pct in absorption)
+
+
+STOCK_BUCKETS = f"""
+    SELECT branch, CASE WHEN age IS NULL OR age > 365 THEN 'm12_plus' WHEN age <= 90 THEN 'm0_3'
+                        WHEN age <= 180 THEN 'm3_6' WHEN age <= 270 THEN 'm6_9' ELSE 'm9_12' END AS bucket,
+           on_hand_qty * unit_cost AS value
+    FROM (SELECT *, DATE '{AS_OF}' - coalesce(last_sale_date, last_receipt_date) AS age FROM parts_stock)
+    WHERE on_hand_qty > 0"""
+
+
+def test_the_stock_file_is_mostly_fresh_with_a_long_obsolete_tail(con, gcon):
+    """Most stock value sold in the last 90 days, a long tail of obsolete rows, some rows at zero or below."""
+    for c, fresh in ((con, 0.6), (gcon, 0.4)):
+        share = dict(c.execute(f"SELECT bucket, sum(value) / sum(sum(value)) OVER () FROM ({STOCK_BUCKETS}) "
+                               "GROUP BY 1").fetchall())
+        assert share["m0_3"] > fresh and share["m0_3"] == max(share.values())
+        assert 0.05 < share["m12_plus"] < 0.3
+        rows = dict(c.execute(f"SELECT bucket, count(*) / sum(count(*)) OVER () FROM ({STOCK_BUCKETS}) "
+                              "GROUP BY 1").fetchall())
+        assert rows["m12_plus"] > 0.15 and set(rows) == {"m0_3", "m3_6", "m6_9", "m9_12", "m12_plus"}
+        zero, negative, never, no_dates = one(c, """
+            SELECT count(*) FILTER (WHERE on_hand_qty = 0), count(*) FILTER (WHERE on_hand_qty < 0),
+                   count(*) FILTER (WHERE last_sale_date IS NULL),
+                   count(*) FILTER (WHERE last_sale_date IS NULL AND last_receipt_date IS NULL) FROM parts_stock""")
+        assert zero > 0 and negative > 0 and never > no_dates > 0
+
+
+def test_the_stock_file_follows_the_movements(gcon):
+    """A part's last sale is its last issue (invoiced or requisitioned), its last receipt its last receipt movement."""
+    mismatches = one(gcon, """
+        WITH m AS (SELECT branch, part_no,
+                          max(date) FILTER (WHERE movement_type IN ('invoiced', 'requisitioned')) AS sold,
+                          max(date) FILTER (WHERE movement_type = 'received') AS got
+                   FROM parts_movements GROUP BY ALL)
+        SELECT count(*) FILTER (WHERE s.last_sale_date IS DISTINCT FROM m.sold),
+               count(*) FILTER (WHERE m.got IS NOT NULL AND s.last_receipt_date IS DISTINCT FROM m.got),
+               count(*) FILTER (WHERE m.got IS NULL AND s.last_receipt_date >= (SELECT min(date) FROM parts_movements))
+        FROM parts_stock s LEFT JOIN m USING (branch, part_no)""")
+    assert mismatches == (0, 0, 0)
+    assert one(gcon, "SELECT count(*) FROM parts_stock WHERE part_no LIKE 'SUB-%'")[0] == 0  # sublets are not stock
+
+
+def test_codes_describe_every_code_used(con):
+    """Every department, sale type, labour type, idle code, reason and pay type used has a description."""
+    used = set(con.execute("""
+        SELECT DISTINCT 'department', department FROM parts_lines UNION SELECT 'department', department FROM labour_lines
+        UNION SELECT 'sale_type', sale_type FROM parts_lines UNION SELECT 'labour_type', labour_type FROM labour_lines
+        UNION SELECT 'idle_code', idle_code FROM clockings WHERE idle_code IS NOT NULL
+        UNION SELECT 'reason', reason FROM clockings WHERE reason IS NOT NULL
+        UNION SELECT 'pay_type', pay_type FROM parts_lines WHERE pay_type IS NOT NULL
+        UNION SELECT 'pay_type', pay_type FROM labour_lines WHERE pay_type IS NOT NULL""").fetchall())
+    described = {(k, c): d for k, c, d in con.execute("SELECT kind, code, description FROM codes").fetchall()}
+    assert used == set(described)
+    assert all(d.strip() for d in described.values())
+    assert described[("sale_type", "08")] == "Warranty" and described[("pay_type", "warranty")]

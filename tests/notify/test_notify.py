@@ -180,8 +180,8 @@ def test_outreach_draft_reads_back_as_written(tmp_path, case):
     draft = notify.read(path)
     assert not draft.defects and not [k for k, v in draft.items() if v.defects]
     assert draft.keys() == (["Subject", "From"] + ["To"] * bool(contact) + ["Date", "X-Unsent"]
-                            + [notify.OWNER_HEADER] * bool(owner) + ["Content-Type", "Content-Transfer-Encoding",
-                                                                     "MIME-Version"])
+                            + [notify.OWNER_HEADER] * bool(owner) + ["X-Aftersales-Account", "Content-Type",
+                                                                     "Content-Transfer-Encoding", "MIME-Version"])
     assert draft["Subject"] == f"Demo Motors: keeping in touch with {shown}"
     [got] = draft["From"].addresses
     assert (got.display_name, got.addr_spec) == sender
@@ -332,7 +332,8 @@ def test_login_password_comes_from_the_environment(tmp_path, server, monkeypatch
     run = write_run(tmp_path)
     box = Mailbox()
     address = server(box, authenticator=authenticator("s3cret"), auth_require_tls=False, auth_required=True)
-    conf = settings(login=True, username="reports", password_env="TEST_SMTP_PASSWORD")
+    conf = settings(login=True, username="reports", password_env="TEST_SMTP_PASSWORD",
+                    allow_plain_login=True)  # no TLS here: allowed explicitly (issue 23)
     monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
     with pytest.raises(notify.NotifyError, match="TEST_SMTP_PASSWORD"):
         notify.send(run, address, settings=conf)
