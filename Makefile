@@ -46,14 +46,20 @@ LAB_ARGS ?=
 $(LAB_STAMP):
 	$(PYTHON) -m venv $(LAB_VENV)
 	$(LAB_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LAB_VENV)/bin/python -m pip install --quiet "jupyterlab>=4.2,<5" "jupyterlab_widgets>=3.0,<4"
+	$(LAB_VENV)/bin/python -m pip install --quiet "jupyterlab>=4.2,<5" "jupyterlab_widgets>=3.0,<4" "nbstripout>=0.8,<1"
 	touch $(LAB_STAMP)
 
 ## JupyterLab on notebooks/ with the `aftersales` kernel and the demo data, on localhost only;
 ## open the link it prints (it carries the token). LAB_ARGS=--no-browser on a machine without one.
+## Installs nbstripout as this clone's git filter: notebooks are committed without outputs.
 lab: setup $(LAB_STAMP)
+	# the Lab autosaves outputs (customer names, figures) into the notebooks: git strips them on commit
+	test -x $(LAB_VENV)/bin/nbstripout || $(LAB_VENV)/bin/python -m pip install --quiet "nbstripout>=0.8,<1"
+	if git rev-parse --git-dir >/dev/null 2>&1; then $(LAB_VENV)/bin/nbstripout --install; fi
 	$(PY) -m ipykernel install --prefix $(LAB_VENV) --name aftersales --display-name Aftersales \
 		--env AFTERSALES_INTERACTIVE 1 >/dev/null 2>&1
+	# ... loading aftersales.explore.lab, so that the explorer takes the screen (one report on screen)
+	$(PY) -m aftersales.explore.lab $(LAB_VENV)/share/jupyter/kernels/aftersales/kernel.json >/dev/null
 	$(PY) -c "import datetime; from aftersales.source import demo; print('demo data:', demo.ensure(datetime.date.today()))"
 	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(LAB_VENV)/share/jupyter" \
 		$(LAB_VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)/notebooks" \

@@ -60,13 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a source against the data contract")
     val.add_argument("--source", required=True)
 
-    note = sub.add_parser("notify", help="send a run's alert emails to the account owners")
+    note = sub.add_parser("notify", help="send a run's alert emails (or, with --digest, its digests)")
     note.add_argument("run_dir", metavar="RUN_DIR", help="the run folder whose emails/ are sent")
     note.add_argument("--smtp", required=True, metavar="HOST:PORT", help="the mail server")
     note.add_argument("--sender", metavar="ADDRESS", help="From address (default: the settings' notify.sender)")
     note.add_argument("--params", metavar="FILE.yaml",
                       help="settings laid over params/default.yaml (default: those the run was made with)")
     note.add_argument("--dry-run", action="store_true", help="list what would be sent; send nothing")
+    note.add_argument("--digest", action="store_true",
+                      help="send the run's digests instead of the alert emails: one email per owner, branch "
+                           "manager and the principal (pacing, alerts by money at stake, accounts up and down, league)")
 
     load = sub.add_parser("load", help="copy a source's tables into a database (typed, keyed, indexed)")
     load.add_argument("src", metavar="SRC", help="folder of CSV/Parquet files, a .duckdb file or a database URL")
@@ -130,11 +133,11 @@ def _validate(args) -> int:
 
 def _notify(args) -> int:
     from aftersales import params
-    from aftersales.notify import send
+    from aftersales.notify import send, send_digests
 
     settings = params.load(args.params) if args.params else None
-    outcome = send(args.run_dir, args.smtp, sender=args.sender, dry_run=args.dry_run, settings=settings,
-                   progress=_say)
+    outcome = (send_digests if args.digest else send)(args.run_dir, args.smtp, sender=args.sender,
+                                                      dry_run=args.dry_run, settings=settings, progress=_say)
     for text in outcome.notes:
         _say(f"note: {text}")
     for name, why in outcome.failed:

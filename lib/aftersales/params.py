@@ -113,7 +113,11 @@ def _overlay(base: dict, extra: dict, where: str, origin: Path) -> dict:
             known = ", ".join(sorted(base))
             raise ParamsError(f"{origin}: unknown setting {_shown(name)} (known here: {known})")
         default = base[key]
-        if isinstance(default, dict):
+        if isinstance(default, dict) and not default:  # a free mapping (notify.branch_managers): code -> text
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise ParamsError(f"{origin}: setting {name!r} must be a mapping of codes to text, got {_shown(value)}")
+            out[key] = {str(k): v for k, v in value.items()}
+        elif isinstance(default, dict):
             if not isinstance(value, dict):
                 raise ParamsError(f"{origin}: setting {name!r} must be a mapping")
             out[key] = _overlay(default, value, f"{name}.", origin)

@@ -278,7 +278,7 @@ def test_parts_export_writes_the_view(explorer, tmp_path):
     ex.filters["department"].value = ("P",)
     choose(ex.drill_value, D(2024, 3, 1))
     folder = ex.export()
-    assert folder == tmp_path / "explore" / "parts_2024-03-01_2024-03-15"
+    assert folder.parent == tmp_path / "explore" and folder.name.startswith("parts_2024-03-01_2024-03-15_")
     tables = folder / "tables" / "parts"
     assert sorted(p.name for p in tables.iterdir()) == [
         "activity.csv", "departments.csv", "drill_documents.csv", "movement.csv", "operators.csv", "sales_types.csv"]
@@ -288,14 +288,16 @@ def test_parts_export_writes_the_view(explorer, tmp_path):
     about = json.loads((folder / "view.json").read_text(encoding="utf-8"))
     assert about["filters"] == {"department": ["P"]} and about["as_of"] == AS_OF
     assert about["drill"]["value"] == "2024-03-01"
-    book = load_workbook(folder / "parts_2024-03-01_2024-03-15.xlsx", read_only=True)
+    book = load_workbook(folder / f"{folder.name}.xlsx", read_only=True)
     assert "parts_activity" in book.sheetnames and "parts_drill_documents" in book.sheetnames
     sheet = list(book["parts_activity"].iter_rows(values_only=True))
     assert sheet[1][sheet[0].index("Net")] == pytest.approx(8.5)
     book.close()
     ex.drill_value.value = None
-    ex.export()  # a second export of the same dates replaces the first
-    assert "drill_documents.csv" not in {p.name for p in tables.iterdir()}
+    second = ex.export()  # a second export of the same dates goes to a new folder; the first stays whole
+    assert second != folder and second.parent == folder.parent
+    assert "drill_documents.csv" not in {p.name for p in (second / "tables" / "parts").iterdir()}
+    assert "drill_documents.csv" in {p.name for p in tables.iterdir()}
 
 
 # ---------------------------------------------------------------- labour

@@ -200,10 +200,10 @@ def test_outreach_draft_reads_back_as_written(tmp_path, case):
 
 
 def test_report_link_defaults_to_the_final_run_folder(tmp_path):
-    """Without a link base the email links the report file where the run lands, not the temporary folder."""
+    """Without a link base the email names the report file where the run lands (not the temporary folder), as a path, not a file:// link."""
     tmp = tmp_path / ".pack.tmp-1234"
     link = notify.report_link(params.load(), tmp)
-    assert link == (tmp_path / "pack" / "accounts.html").as_uri()
+    assert link == str(tmp_path / "pack" / "accounts.html")
 
 
 # ---------------------------------------------------------------- sending

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from aftersales import notify
-from aftersales.notify import mime, outreach, owners, run_emails, sending
+from aftersales.notify import digest, mime, outreach, owners, run_emails, sending
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -16,7 +16,7 @@ def test_send_is_the_function_and_each_name_is_its_modules():
     """`notify.send` is the sending function (not a module), and each name is the one its module defines."""
     assert notify.send is sending.send and callable(notify.send)
     for name in notify.__all__:
-        homes = [m for m in (mime, owners, outreach, sending, run_emails) if name in vars(m)
+        homes = [m for m in (mime, owners, outreach, sending, run_emails, digest) if name in vars(m)
                  and getattr(m, name) is getattr(notify, name)]
         assert homes, name
 

@@ -1,6 +1,9 @@
 """The explorer's Export: the view on screen written the way a run writes its pack.
 
-`write(folder, report, tables, about)` lays out, under `<outputs>/explore/<report>_<from>_<to>/`,
+`new_folder(root, stem)` makes `<root>/<stem>_<YYYYmmdd-HHMMSS>[-n]/`, a folder no export wrote
+before (the explorer's root is `exports/` beside the notebook, which the Lab serves; a `.gitignore`
+there keeps the exports — customer names, figures — out of the repository).
+`write(folder, report, tables, about)` lays out in it
 
     tables/<report>/<name>.csv    every grid of the view (data rows only) and the drill-down lists
                                   on screen, with the run's CSV writer (`csvtables.write_csv`)
@@ -8,18 +11,55 @@
                                   (`workbook.write`)
     view.json                     the period, as-of, filters and drill-down the tables are of
 
-A second export of the same report and dates replaces the first (its tables are removed first,
-so a grid or list no longer on screen does not linger).
+`link(path, text)` is the status's link to a file: relative to the kernel's working directory
+(the notebook's folder), which the Lab resolves and, with `download`, downloads.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import json
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+
+
+def new_folder(root: Path, stem: str, now: dt.datetime | None = None) -> Path:
+    """A new, empty folder `<root>/<stem>_<time stamp>` (a counter added if one exists already)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    ignore = root / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# the explorer's exports: never committed\n*\n", encoding="utf-8")
+    base = f"{stem}_{(now or dt.datetime.now()):%Y%m%d-%H%M%S}"
+    for n in range(1, 10_000):
+        folder = root / (base if n == 1 else f"{base}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"no free export folder for {base} under {root}")
+
+
+def relative(path: Path) -> str:
+    """The path relative to the working directory (the notebook's folder in the Lab), else absolute."""
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path.cwd().resolve())).as_posix()
+    except ValueError:  # another drive
+        return Path(path).resolve().as_posix()
+
+
+def link(path: Path, text: str) -> str:
+    """An HTML link that downloads `path` from the Lab (a relative URL the Lab serves)."""
+    from urllib.parse import quote
+
+    href = quote(relative(path))
+    return f'<a href="{html.escape(href)}" download target="_blank">{html.escape(text)}</a>'
 
 
 def write(folder: Path, report: str, tables: Mapping[str, pd.DataFrame], about: Mapping[str, object]) -> dict:

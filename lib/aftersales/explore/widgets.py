@@ -8,6 +8,12 @@ grids and charts, redrawn in place whenever a control changes, and the drill-dow
 (`drilldown.py`). Under papermill (`interactive = False`, the default, in a kernel without that
 variable) it returns None at once and builds nothing, so a scheduled run's page is as before.
 
+In a live session exactly one report is on screen: the explorer draws the report's title (with
+links to the other report notebooks) above its figures, and once shown it takes the screen
+(`lab.Screen`): the title the notebook drew above it is blanked and the report cells below it
+show nothing of their own. Export writes a new folder each time under `exports/` beside the
+notebook (the Lab's root), and the status links to its spreadsheet.
+
 The figures come from `views.py` (the report modules' own grid functions on the filtered context)
 and `drill.py`; this module wires the controls to them. The explorer keeps what it shows (`view`,
 `items`, `detail`, `message`) so tests drive it by setting a control's `.value`, with no browser.
@@ -57,7 +63,6 @@ class Explorer:
     def __init__(self, ctx, export_root: str | Path | None = None):
         import ipywidgets as w
 
-        from aftersales.config import OUTPUT_DIR
         from aftersales.explore import views
         from aftersales.explore.drill import DrillDown
         from aftersales.reports import drill
@@ -65,7 +70,8 @@ class Explorer:
         self.ctx = ctx
         self.spec = views.SPECS[ctx.report]
         self.as_of = ctx.period.as_of
-        self.export_root = Path(export_root) if export_root else OUTPUT_DIR / "explore"
+        # beside the notebook (a Lab kernel's working directory), so that the Lab serves the exports
+        self.export_root = Path(export_root) if export_root else Path.cwd() / EXPORTS
         self._hold = False
         # What is on screen (read by tests).
         self.view_ctx = ctx
@@ -81,7 +87,7 @@ class Explorer:
         self.refresh_button = w.Button(description="Refresh", icon="refresh",
                                        tooltip="Read the source again and redraw")
         self.export_button = w.Button(description="Export", icon="download",
-                                      tooltip="Write this view's grids to CSV and a spreadsheet under outputs/explore/")
+                                      tooltip="Write this view's grids and a spreadsheet to a new folder in exports/")
         self.filters = {}
         for f in self.spec.filters:
             found = views.options(ctx, f)
@@ -114,7 +120,12 @@ class Explorer:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
+        from aftersales.explore import lab
+
         display(self.widget)
+        found = lab.screen()
+        if found is not None:
+            found.take(self)
 
     @property
     def error(self) -> Exception | None:
@@ -207,29 +218,37 @@ class Explorer:
         else:
             notes = [present.note(self.spec.filter_note)] if self.chosen() and self.spec.filter_note else []
             items = [*notes, *self.view.panels]
+        if self.view is not None:
+            items = [title_html(self.ctx.report, self.ctx.params.get("dealer_name", ""), self.describe()), *items]
         show(self.report_out, items)
         self.drill.refresh(self.view, self.view_ctx, self.message)
         self.seconds = time.perf_counter() - started
-        self._status(f"redrawn in {self.seconds:.2f} s")
+        if self.view is None:  # say what is wrong, never the last good period's "redrawn"
+            self._status(self.message, period=False)
+        else:
+            self._status(f"redrawn in {self.seconds:.2f} s")
 
-    def _status(self, text: str) -> None:
+    def _status(self, text: str, *, period: bool = True, link: str = "") -> None:
         import html
 
+        shown = f"{html.escape(self.describe())} · " if period else ""
         self.status.value = (f"<b>{html.escape(self.ctx.report.capitalize())}</b> · "
-                             f"{html.escape(self.describe())} · {html.escape(text)}")
+                             f"{shown}{html.escape(text)}{link}")
 
     # ------------------------------------------------------------ export
 
     def export(self) -> Path | None:
         """Write the view's grids (data rows) and the drill-down lists on screen as a run writes its
-        tables, and the spreadsheet, under <outputs>/explore/<report>_<from>_<to>/; returns the folder."""
+        tables, and the spreadsheet, in a new folder <exports>/<report>_<from>_<to>_<time stamp>/
+        (never one written before); the status links to the spreadsheet. Returns the folder."""
         from aftersales.explore import export as explore_export
 
         if self.view is None:
-            self._status("nothing to export: " + self.message)
+            self._status("nothing to export: " + self.message, period=False)
             return None
         p = self.view_ctx.period
-        folder = self.export_root / f"{self.ctx.report}_{p.start.isoformat()}_{p.end.isoformat()}"
+        stem = f"{self.ctx.report}_{p.start.isoformat()}_{p.end.isoformat()}"
+        folder = explore_export.new_folder(self.export_root, stem)
         tables = {**{name: grid.rows for name, grid in self.view.grids.items()}, **self.drill.tables()}
         about = {"report": self.ctx.report, "from": p.start.isoformat(), "to": p.end.isoformat(),
                  "as_of": p.as_of.isoformat(),
@@ -237,6 +256,37 @@ class Explorer:
                  "drill": self.drill.about()}
         written = explore_export.write(folder, self.ctx.report, tables, about)
         self.exported = folder
-        book = written["workbook"].get("file") or f"no spreadsheet ({written['workbook'].get('error')})"
-        self._status(f"exported {len(tables)} tables and {book} to {folder}")
+        book = written["workbook"].get("file")
+        where = explore_export.relative(folder)
+        if book:
+            self._status(f"exported {len(tables)} tables to {where}/ · ",
+                         link=explore_export.link(folder / Path(book).name, "download the spreadsheet"))
+        else:
+            self._status(f"exported {len(tables)} tables to {where}/ · no spreadsheet "
+                         f"({written['workbook'].get('error')})")
         return folder
+
+
+#: The explorer's exports, beside the notebook (the Lab's root when `make lab` runs it).
+EXPORTS = "exports"
+
+#: The report notebooks' titles, for the explorer's title and its links to the other reports.
+TITLES = {"parts": "Parts", "labour": "Labour", "workshop": "Workshop", "operations": "Fixed operations",
+          "accounts": "Accounts", "sales": "Sales performance"}
+
+
+def title_html(report: str, dealer: str, shown: str):
+    """The explorer's title: the report, the dealer, the period and filters on screen, and links to
+    the other report notebooks (relative: the Lab opens them; a run's `index.html` is not in the Lab)."""
+    import html
+
+    from IPython.display import HTML
+
+    links = " ".join(f'<a href="{name}.ipynb">{html.escape(text)}</a>' for name, text in TITLES.items()
+                     if name != report)
+    return HTML(
+        '<div class="as-report"><div class="as-title">'
+        f'<span class="as-home">All reports: {links}</span>'
+        f"<h1>{html.escape(TITLES.get(report, report.capitalize()))}</h1>"
+        f'<div class="as-sub">{html.escape(dealer)} · {html.escape(shown)}</div></div></div>'
+    )

@@ -60,14 +60,36 @@ def _threshold(rule: str, value: float) -> str:
     return f"{value:,.2f}"
 
 
-def report_link(settings: Mapping, out_dir: Path | None) -> str:
-    """Where the Accounts report of the run is read: the configured base, else the run folder."""
+def report_link(settings: Mapping, out_dir: Path | None, page: str = "accounts.html") -> str:
+    """Where a page of the run is read: a web address under the configured `notify.report_link_base`,
+    else the page's path in the folder the run lands in, as plain text (no `file://` link: a reader's
+    mail client cannot open the machine that made the pack); "" when neither is known."""
     base = one_line(settings["notify"].get("report_link_base"))
+    if base.startswith("file:"):  # a Dask worker's run names the final folder so (run/distributed.py)
+        from urllib.parse import unquote, urlparse
+
+        return str(Path(unquote(urlparse(base).path)) / page)
     if base:
-        return base.rstrip("/") + "/accounts.html"
+        return base.rstrip("/") + "/" + page
     if out_dir is None:
         return ""
-    return (final_run_dir(Path(out_dir)) / "accounts.html").resolve().as_uri()
+    return str((final_run_dir(Path(out_dir)) / page).resolve())
+
+
+def is_web_link(link: str) -> bool:
+    """True when `link` is a web address (a reader can click it), not a path on the machine that ran the pack."""
+    return link.startswith(("https://", "http://"))
+
+
+def link_lines(link: str, what: str) -> tuple[str, str]:
+    """The closing line about where `what` is read, as plain text and as HTML (a link only to a web address)."""
+    if not link:
+        return "", ""
+    if is_web_link(link):
+        return f"{what}: {link}", f'<p><a href="{html.escape(link)}">Open {html.escape(what)}</a></p>'
+    text = (f"{what} is on the machine that made the pack, at {link} (set notify.report_link_base "
+            "to link the published pack here).")
+    return text, f"<p>{html.escape(text)}</p>"
 
 
 def final_run_dir(out_dir: Path) -> Path:
@@ -128,15 +150,15 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     lines = [greeting, ""] + (pacing_text(pacing) + [""] if pacing else []) + [intro, f"Period: {period_text}", ""]
     lines += [f"- {title}: {account} {name} — figure {figure} (threshold {threshold}). {message}"
               for title, account, name, figure, threshold, message in cells]
-    if link:
-        lines += ["", f"The Accounts report: {link}"]
+    link_text, link_html = link_lines(link, "The Accounts report")
+    if link_text:
+        lines += ["", link_text]
     lines += ["", f"— {dealer} aftersales workbook"]
 
     rows = "".join("<tr>" + "".join(f"<td style=\"padding:2px 8px\">{html.escape(c)}</td>" for c in row) + "</tr>"
                    for row in cells)
     head = "".join(f"<th style=\"text-align:left;padding:2px 8px\">{h}</th>"
                    for h in ("Alert", "Account", "Name", "Figure", "Threshold", "Detail"))
-    link_html = f'<p><a href="{html.escape(link)}">Open the Accounts report</a></p>' if link else ""
     page = (f"<html><body style=\"font-family:sans-serif\"><p>{html.escape(greeting)}</p>"
             f"{pacing_html(pacing) if pacing else ''}"
             f"<p>{html.escape(intro)}<br>Period: {html.escape(period_text)}</p>"
@@ -210,7 +232,7 @@ def _percent(value: float, signed: bool = False) -> str:
     return ("+" if signed and not text.startswith("-") and text.strip("0.,") else "") + text + "%"
 
 
-def _pacing_cells(row: Mapping[str, str]) -> dict[str, str]:
+def pacing_cells(row: Mapping[str, str]) -> dict[str, str]:
     """One measure's figures as the email shows them, with its ahead / behind mark (a word and a symbol)."""
     from aftersales.reports.pacing import AHEAD, BEHIND, MEASURE_LABELS, pacing_status
 
@@ -249,7 +271,7 @@ def pacing_text(pacing: PacingLines) -> list[str]:
     """The pacing block of an email's plain-text part: a heading and one line per measure."""
     lines = [_pacing_heading(pacing) + ":"]
     for row in pacing.rows:
-        c = _pacing_cells(row)
+        c = pacing_cells(row)
         pace = f"pace {c['pace']} {c['mark']}" if c["pace"] != "–" else c["mark"]
         against = f" = {c['vs_budget']} of budget {c['budget']}" if c["vs_budget"] != "–" else ""
         lines.append(f"- {c['measure']}: MTD {c['mtd']} · target to date {c['target']} · {pace} · "
@@ -264,7 +286,7 @@ def pacing_html(pacing: PacingLines) -> str:
                    ("MTD", "Target to date", "Pace", "Month-end", "vs budget", "vs last year"))
     body = []
     for row in pacing.rows:
-        c = _pacing_cells(row)
+        c = pacing_cells(row)
         colour = {"▲": "#1a7f37", "▼": "#c62828"}.get(c["mark"][:1], "#555")
         pace = (html.escape(c["pace"]) + " " if c["pace"] != "–" else "")
         pace += f"<b style=\"color:{colour}\">{html.escape(c['mark'])}</b>"

@@ -59,6 +59,10 @@ def exporter() -> PackExporter:
 
 def html_page(notebook: nbformat.NotebookNode, title: str) -> str:
     """The stakeholder page of an executed notebook."""
+    first_code = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "code"), 0)
+    # the notebook's opening words are for the analyst in JupyterLab (how to change the period, the
+    # widgets), not for the page's reader: the page opens with its own title
+    notebook.cells = [c for i, c in enumerate(notebook.cells) if i >= first_code or c.cell_type != "markdown"]
     for index, cell in enumerate(notebook.cells):  # papermill's injected cell has a random id
         cell["id"] = f"cell-{index:02d}"
     body, _ = exporter().from_notebook_node(notebook, resources={"metadata": {"name": title}})

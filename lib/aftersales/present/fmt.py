@@ -1,10 +1,15 @@
-"""How a figure is written for people: money, ratios, hours, counts, dates."""
+"""How a figure is written for people: money, ratios, hours, counts, dates, yes/no, changes.
+
+A change that rounds to zero is written `0.0` (never `-0.0` or `+0.0`) and takes no colour; a
+rise is coloured as good, a fall as bad (`change_class`)."""
 
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import numpy as np
 import pandas as pd
 
 
@@ -31,6 +36,8 @@ def cell(value, kind: str) -> tuple[str, str]:
 def _cell(value, kind: str) -> tuple[str, str]:
     if _empty(value):
         return "", ""
+    if isinstance(value, (bool, np.bool_)) and kind in ("text", "count"):
+        return ("Yes", "Yes") if value else ("No", "No")
     if kind == "date":
         text = pd.Timestamp(value).strftime("%Y-%m-%d")
         return text, text
@@ -61,7 +68,22 @@ def tile_text(tile: dict) -> str:
     return text or "–"
 
 
-def change_class(delta) -> str:
-    if delta is None or (isinstance(delta, float) and math.isnan(delta)):
+def change_class(delta, places: int = 1) -> str:
+    """The colour of a change: `as-up` (good) for a rise, `as-down` for a fall, none for an empty
+    change or one that shows as zero at `places` decimals (a change is shown with one decimal)."""
+    if _empty(delta):
         return ""
-    return "as-up" if delta > 0 else "as-down" if delta < 0 else ""
+    try:
+        shown = Decimal(repr(float(delta))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, OverflowError):
+        return ""
+    return "as-up" if shown > 0 else "as-down" if shown < 0 else ""
+
+
+#: A signed zero in a change's text: "-0.0", "+0.00", "−0.0" (not "-0.05" nor "+0.0 1").
+_SIGNED_ZERO = re.compile(r"(?<![\w.,])[+\-\u2212](0(?:\.0+)?)(?![\d.,]*[1-9])(?![\d])")
+
+
+def change_text(text: str) -> str:
+    """A change's text with every zero unsigned: "-0.0 pts vs prior year" → "0.0 pts vs prior year"."""
+    return _SIGNED_ZERO.sub(r"\1", text)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from IPython.display import HTML
 
 from aftersales.config import STATIC_DIR
-from aftersales.present.fmt import change_class, tile_text
+from aftersales.present.fmt import change_class, change_text, tile_text
 
 
 def assets() -> HTML:
@@ -56,13 +56,14 @@ def title(report: str, dealer: str, period_text: str, sections: Sequence[str]) -
 
 
 def tiles(items: Sequence[Mapping]) -> HTML:
-    """Headline tiles: each {label, value, kind, change?, change_text?}."""
+    """Headline tiles: each {label, value, kind, change?, change_text?}; the change (never the
+    figure) is coloured, and a change that shows as zero is unsigned and neutral."""
     out = []
     for item in items:
         change = ""
         if item.get("change_text"):
             cls = change_class(item.get("change"))
-            change = f'<div class="as-change {cls}">{html.escape(item["change_text"])}</div>'
+            change = f'<div class="as-change {cls}">{html.escape(change_text(item["change_text"]))}</div>'
         out.append(
             f'<div class="as-tile"><div class="as-label">{html.escape(item["label"])}</div>'
             f'<div class="as-value">{html.escape(tile_text(item))}</div>{change}</div>'

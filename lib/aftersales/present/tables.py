@@ -1,6 +1,12 @@
 """Grids and frames as HTML tables: the columns' kinds and labels, the colour legend, the rows a
 page carries, the data-quality section and the KPI dictionary.
 
+Pages speak plain words where the CSVs keep codes: a code column (department, sale type, labour
+type, idle code, reason, pay type) shows "W · Workshop" when the source's optional `codes` table
+describes the code (`use_codes`), an alert's rule shows its title ("GP% drop"), a yes/no value
+shows Yes or No. A row is marked a loss by one rule (`LOSS_RULE`), said the same way in the
+legend and the KPI dictionary.
+
 Every function returns an object that Jupyter displays (HTML) or its markup; none computes a
 figure. Text that comes from the data is escaped: it is shown, never interpreted.
 """
@@ -43,6 +49,13 @@ LABELS = {
     "sales_ytd": "Sales YTD", "sales_ytd_prior": "Prior sales YTD", "margin_ytd": "Margin YTD",
     "margin_ytd_prior": "Prior margin YTD",
 }
+
+#: Columns holding codes the `codes` table describes (SPEC §6.1): the column is the code's kind.
+CODE_COLUMNS = ("department", "sale_type", "labour_type", "idle_code", "reason", "pay_type")
+#: kind → code → description, from the run's source (`use_codes`); empty when it has no `codes` table.
+CODES: dict[str, dict[str, str]] = {}
+#: When a row is marked a loss (`_row_class`), in the words of the legend and the KPI dictionary.
+LOSS_RULE = "profit below zero on an invoice or a grid row (a credit note is marked as a credit, not a loss)"
 
 _TABLES_SHOWN = 0  # tables without a name shown in this kernel
 #: Rows of a table written as HTML: its first page (the rest follow as data for the script).
@@ -94,12 +107,13 @@ def _kind(column: str, series: pd.Series) -> str:
 
 
 def _row_class(row: Mapping) -> str:
+    """The legend's mark of a row: a credit, else a loss (`LOSS_RULE`: profit below zero), else an invoice."""
     doc_type = row.get("doc_type")
     profit = row.get("profit")
     loss = profit is not None and not (isinstance(profit, float) and math.isnan(profit)) and profit < 0
     if doc_type == "credit":
         return "as-credit"
-    if loss and doc_type in (None, "invoice"):
+    if loss:
         return "as-loss"
     if doc_type == "invoice":
         return "as-invoice"
@@ -147,7 +161,7 @@ def table_html(
         f'<th class="{"as-text" if kinds[c] in ("text", "date") else "as-num"}">{html.escape(label(c))}</th>'
         for c in columns
     )
-    shown = [[cell(v, kinds[c])[0] for v in rows[c]] if c in rows else [""] * len(rows) for c in columns]
+    shown = [_shown(rows[c], c, kinds[c]) if c in rows else [""] * len(rows) for c in columns]
     classes = [_row_class(r) for r in rows[[c for c in ("doc_type", "profit") if c in rows]].to_dict("records")]
     in_html = len(rows) if not interactive or len(rows) <= FIRST_PAGE_ROWS else FIRST_PAGE_ROWS
     escape = html.escape
@@ -190,6 +204,26 @@ def table_html(
     )
 
 
+def _shown(values: pd.Series, column: str, kind: str) -> list[str]:
+    """The shown text of a column's cells: codes with their descriptions, rules by their titles."""
+    texts = [cell(v, kind)[0] for v in values]
+    if kind != "text":
+        return texts
+    words = CODES.get(column) if column in CODE_COLUMNS else _rule_titles() if column == "rule" else None
+    if not words:
+        return texts
+    if column == "rule":
+        return [words.get(t, t) for t in texts]
+    return [f"{t} · {words[t]}" if words.get(t) else t for t in texts]
+
+
+@functools.cache
+def _rule_titles() -> dict[str, str]:
+    from aftersales.reports.alerts import RULE_TITLES
+
+    return dict(RULE_TITLES)
+
+
 def _refresh_script() -> str:
     return "<script>window.asGridSetup && window.asGridSetup();</script>"
 
@@ -223,6 +257,14 @@ def use_settings(settings: Mapping) -> None:
     PAGE_ROWS = int(settings.get("report", {}).get("page_rows", PAGE_ROWS))
 
 
+def use_codes(codes: Mapping[str, Mapping[str, str]]) -> None:
+    """Take the descriptions of the source's `codes` table (kind → code → description) that the
+    pages show beside each code; an empty mapping shows the codes alone."""
+    CODES.clear()
+    for kind, described in codes.items():
+        CODES[str(kind)] = {str(code): str(text) for code, text in described.items() if text}
+
+
 def on_page(rows: pd.DataFrame, top: str | None = None) -> tuple[pd.DataFrame, str]:
     """The rows of a table a page carries, and the note saying so when they are not all."""
     if len(rows) <= PAGE_ROWS:
@@ -251,7 +293,7 @@ def legend_html() -> str:
     return (
         '<div class="as-legend">Legend: <span class="as-k-invoice">invoice</span>'
         '<span class="as-k-credit">credit</span>'
-        '<span class="as-k-loss">loss (negative profit and GP%)</span>'
+        f'<span class="as-k-loss" title="{html.escape(LOSS_RULE)}">loss (profit below zero)</span>'
         '<span class="as-k-total">totals</span></div>'
     )
 
@@ -269,7 +311,8 @@ def quality(dq, detail_rows: int = 50) -> HTML:
 
 
 def dictionary(kpis: Mapping[str, str]) -> HTML:
-    """The KPI dictionary: each figure's formula in words."""
+    """The KPI dictionary: each figure's formula in words, and the loss mark's rule (`LOSS_RULE`)."""
+    kpis = {**kpis, "Loss (marked row)": f"a row is marked a loss when it has {LOSS_RULE}"}
     rows = "".join(
         f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in kpis.items()
     )

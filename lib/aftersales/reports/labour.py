@@ -17,7 +17,6 @@ from aftersales.reports.grids import (
     Lines,
     capped,
     document_grid,
-    first_documents,
     pushes_down,
     query,
     relation,
@@ -27,6 +26,7 @@ from aftersales.reports.grids import (
     sales_sums,
     without_account,
 )
+from aftersales.reports.parts import listed_documents
 from aftersales.reports.quality import DataQuality
 
 #: The four sales grids: CSV name → (source column, output key column).
@@ -211,11 +211,8 @@ def build(ctx) -> LabourReport:
         detail, _ = capped(invoiced(lines), _UNTYPED, limit, untyped)
         quality.add("invoiced lines without a doc_type", untyped,
                     "counted in the sums and in Documents, neither as invoice nor as credit", detail)
-    docs, doc_rows = first_documents(invoiced(lines), LABOUR_LINE, accounts, limit)
-    notes = []
-    if doc_rows > limit:
-        notes.append(f"The documents list shows the first {limit:,} of {doc_rows:,} documents (by date and "
-                     "document); every document counts in the grids above.")
+    notes: list[str] = []
+    docs = listed_documents(ctx, documents(lines, accounts), limit, notes)
     ctx.save_all(grids)
     ctx.record(
         headline=head,

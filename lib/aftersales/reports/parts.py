@@ -13,7 +13,6 @@ from aftersales.reports.grids import (
     Lines,
     capped,
     document_grid,
-    first_documents,
     query,
     sales_grid,
     sales_headline,
@@ -28,6 +27,8 @@ MOVEMENT_TYPES = ("invoiced", "returned", "requisitioned", "reversed", "received
 MOVEMENT_COLUMNS = (*MOVEMENT_TYPES, "movement", "vor_loss", "first_pick_pct")
 BUCKETS = ("current", "d30", "d60", "d90", "d120", "d120_plus")
 BUCKET_LABELS = ("Current", "30", "60", "90", "120", "120+")
+#: The columns of the `documents` CSV (every document of the period; the page shows the first ones).
+DOCUMENT_COLUMNS = ("document", "date", "account", "name", "doc_type", "lines", "net", "profit")
 
 
 def activity(lines: Lines) -> Grid:
@@ -242,10 +243,7 @@ def build(ctx) -> PartsReport:
                     "not in Purchasing (only outstanding quantities are aged)")
         quality.add("order lines created after as-of", int(skipped["later"].iloc[0]),
                     "not in Purchasing (data after as-of never counts)")
-    docs, doc_rows = first_documents(lines, PARTS_LINE, accounts, limit)
-    if doc_rows > limit:
-        notes.append(f"The documents list shows the first {limit:,} of {doc_rows:,} documents (by date and "
-                     "document); every document counts in the grids above.")
+    docs = listed_documents(ctx, documents(lines, accounts), limit, notes)
     ctx.save_all(grids)
     ctx.record(
         headline=head,
@@ -254,6 +252,20 @@ def build(ctx) -> PartsReport:
         quality=quality.checks,
     )
     return PartsReport(grids, docs, quality, head, notes)
+
+
+def listed_documents(ctx, every: pd.DataFrame, limit: int, notes: list[str]) -> pd.DataFrame:
+    """Save every document of the period as `documents` (the CSV and so the spreadsheet's sheet, with
+    DOCUMENT_COLUMNS) and return the first `limit` (by date and document) the page lists, with
+    `attrs["rows"]` the count of all; a note says when the page lists fewer than all."""
+    ctx.save(every[list(DOCUMENT_COLUMNS)], "documents")
+    shown = every.head(limit).copy()
+    shown.attrs["rows"] = len(every)
+    if len(every) > limit:
+        notes.append(f"The documents list shows the first {limit:,} of {len(every):,} documents (by date and "
+                     f"document); every document counts in the grids above, and the CSV table "
+                     f"{ctx.report}/documents and the spreadsheet hold them all.")
+    return shown
 
 
 def tiles(head: dict) -> list[dict]:

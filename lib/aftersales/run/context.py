@@ -19,7 +19,7 @@ import pandas as pd
 from aftersales import params as params_module
 from aftersales.config import REPORTS
 from aftersales.present.csvtables import write_csv
-from aftersales.reports.grids import Grid, in_period
+from aftersales.reports.grids import Grid, in_period, query
 from aftersales.reports.periods import Period, parse_date, resolve
 from aftersales.run.scope import Scope
 from aftersales.source.contract import TABLES
@@ -121,6 +121,18 @@ def _json_default(value: Any):
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def code_descriptions(source: Source) -> dict[str, dict[str, str]]:
+    """kind → code → description of the source's optional `codes` table (SPEC §6.1); empty without it."""
+    if not source.has("codes"):
+        return {}
+    rows = query(source.table("codes"), "SELECT kind, code, description FROM lines "
+                                        "WHERE description IS NOT NULL ORDER BY kind, code")
+    out: dict[str, dict[str, str]] = {}
+    for kind, code, text in rows.itertuples(index=False):
+        out.setdefault(str(kind), {})[str(code)] = str(text)
+    return out
+
+
 def start(
     report: str,
     *,
@@ -156,4 +168,7 @@ def start(
         interactive=bool(interactive),
         scope=Scope(str(branch)),
     )
+    from aftersales.present.tables import use_codes
+
+    use_codes(code_descriptions(ctx.source))  # the pages show descriptions beside codes; CSVs keep codes
     return ctx

@@ -319,6 +319,10 @@ def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str
         if full:
             raise OSError(errno.ENOSPC, f"no space left while writing {', '.join(full)}")
         folder.swap(tmp, out)
+        if settings["notify"].get("digest_on_run"):  # once the pack is in place: the digests read it
+            from aftersales.notify.digest import digest_on_run
+
+            progress(digest_on_run(out, settings))
     except BaseException:  # Ctrl-C, a crash or a full disk: the previous pack stays, nothing half-written
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -24,6 +24,12 @@
     if (typeof b === "number") return 1;
     return collator ? collator.compare(a, b) : (a < b ? -1 : 1);
   }
+  // Search reads text as people type it: without case or accents ("cordoba" finds "Córdoba").
+  function fold(text) {
+    var t = String(text);
+    if (t.normalize) t = t.normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+    return t.toLowerCase();
+  }
   function element(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -61,7 +67,9 @@
     table.setAttribute("data-ready", "1");
     addRows(table, body);
     var rows = Array.prototype.slice.call(body.rows);
-    var texts = rows.map(function (r) { return r.textContent.toLowerCase(); });
+    var texts = rows.map(function (r) { return fold(r.textContent); });
+    // The totals row counts every row of the table: it is hidden while a search leaves some out.
+    var foot = table.tFoot;
     rows.forEach(function (r, i) { r._asIndex = i; });
     var heads = table.tHead.rows[table.tHead.rows.length - 1].cells;
     var keys = [];  // per column, the sort values of the rows by their first place (made on first use)
@@ -118,7 +126,11 @@
       pager.style.display = paged ? "" : "none";
       prev.disabled = state.page === 0;
       next.disabled = state.page >= pages - 1;
-      var what = (n === rows.length ? "" : n + " of ") + rows.length + (rows.length === 1 ? " row" : " rows");
+      var filtered = n !== rows.length;
+      if (foot) foot.style.display = filtered ? "none" : "";
+      table.classList.toggle("as-filtered", filtered);
+      var what = (filtered ? n + " of " : "") + rows.length + (rows.length === 1 ? " row" : " rows");
+      if (filtered && foot) what += " · totals row hidden while searching (it counts every row)";
       if (n > per) what += " · showing " + (first + 1) + "–" + last + " (page " + (state.page + 1) + " of " + pages + ")";
       info.textContent = what;
     }
@@ -152,7 +164,7 @@
       draw(true);
     }
     search.addEventListener("input", function () {
-      var q = search.value.trim().toLowerCase();
+      var q = fold(search.value.trim());
       state.shown = q ? rows.filter(function (r) { return texts[r._asIndex].indexOf(q) >= 0; }) : rows.slice();
       state.page = 0;
       draw(true);
