@@ -53,7 +53,8 @@ def test_each_export_is_a_new_folder_beside_the_notebook_with_a_download_link(pa
     monkeypatch.chdir(tmp_path)  # the Lab starts a notebook's kernel in the notebook's folder
     ex = widgets.explore(parts)
     first = ex.export()
-    href = re.search(r'<a href="([^"]+)" download', ex.status.value).group(1)
+    assert f"exported 5 tables to exports/{first.name}/" in ex.status.value  # the 5 grids, no drill-down chosen
+    href = re.search(r'<a href="([^"]+)" download', shown_html(ex.export_out)).group(1)
     assert href == f"exports/{first.name}/{first.name}.xlsx" and (tmp_path / href).is_file()
     assert first.parent == tmp_path / "exports" and first.name.startswith("parts_2024-03-01_2024-03-15_")
     assert "*" in (tmp_path / "exports" / ".gitignore").read_text(encoding="utf-8").split()
@@ -64,7 +65,9 @@ def test_each_export_is_a_new_folder_beside_the_notebook_with_a_download_link(pa
     assert sorted(p.name for p in (first / "tables" / "parts").iterdir()) == before
     assert json.loads((first / "view.json").read_text(encoding="utf-8"))["filters"] == {}
     assert json.loads((second / "view.json").read_text(encoding="utf-8"))["filters"] == {"department": ["W"]}
-    assert f"exports/{second.name}/{second.name}.xlsx" in ex.status.value
+    assert f'href="exports/{second.name}/{second.name}.xlsx"' in shown_html(ex.export_out)
+    ex.preset.value = "ytd"  # a redraw: the link of an export of another view goes
+    assert shown_html(ex.export_out) == ""
 
 
 def test_new_folder_never_reuses_one(tmp_path):

@@ -96,6 +96,9 @@ class Explorer:
                 layout=w.Layout(width="260px"), style={"description_width": "80px"})
         self.clear_button = w.Button(description="Clear filters", tooltip="Show every row again")
         self.status = w.HTML()
+        # the last export's download link: an Output, which the Lab renders resolving relative links
+        # against the notebook's folder (an HTML widget's links would resolve against the Lab's page)
+        self.export_out = w.Output()
         self.report_out = w.Output()
         self.drill = DrillDown(drill.STEPS[ctx.report], int(ctx.params["report"]["drilldown_rows"]))
         self.drill_key, self.drill_value, self.drill_item = self.drill.key, self.drill.value, self.drill.item
@@ -105,7 +108,7 @@ class Explorer:
                      layout=w.Layout(flex_flow="row wrap", align_items="center"))
         filter_bar = w.HBox([*self.filters.values(), self.clear_button],
                             layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
-        self.widget = w.VBox([bar, filter_bar, self.status, self.tabs])
+        self.widget = w.VBox([bar, filter_bar, self.status, self.export_out, self.tabs])
 
         self.preset.observe(self._on_preset, names="value")
         for control in (self.date_from, self.date_to):
@@ -221,6 +224,7 @@ class Explorer:
         if self.view is not None:
             items = [title_html(self.ctx.report, self.ctx.params.get("dealer_name", ""), self.describe()), *items]
         show(self.report_out, items)
+        show(self.export_out, [])
         self.drill.refresh(self.view, self.view_ctx, self.message)
         self.seconds = time.perf_counter() - started
         if self.view is None:  # say what is wrong, never the last good period's "redrawn"
@@ -228,12 +232,11 @@ class Explorer:
         else:
             self._status(f"redrawn in {self.seconds:.2f} s")
 
-    def _status(self, text: str, *, period: bool = True, link: str = "") -> None:
+    def _status(self, text: str, *, period: bool = True) -> None:
         import html
 
         shown = f"{html.escape(self.describe())} · " if period else ""
-        self.status.value = (f"<b>{html.escape(self.ctx.report.capitalize())}</b> · "
-                             f"{shown}{html.escape(text)}{link}")
+        self.status.value = f"<b>{html.escape(self.ctx.report.capitalize())}</b> · {shown}{html.escape(text)}"
 
     # ------------------------------------------------------------ export
 
@@ -259,8 +262,11 @@ class Explorer:
         book = written["workbook"].get("file")
         where = explore_export.relative(folder)
         if book:
-            self._status(f"exported {len(tables)} tables to {where}/ · ",
-                         link=explore_export.link(folder / Path(book).name, "download the spreadsheet"))
+            self._status(f"exported {len(tables)} tables to {where}/")
+            from IPython.display import HTML
+
+            show(self.export_out, [HTML(explore_export.link(folder / Path(book).name,
+                                                            f"Download {Path(book).name}"))])
         else:
             self._status(f"exported {len(tables)} tables to {where}/ · no spreadsheet "
                          f"({written['workbook'].get('error')})")
