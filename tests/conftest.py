@@ -27,3 +27,13 @@ def open_source():
     yield _open
     for src in opened:
         src.close()
+
+
+@pytest.fixture
+def con():
+    """An in-memory DuckDB connection for tests of the pure report functions; closed after the test."""
+    import duckdb
+
+    connection = duckdb.connect()
+    yield connection
+    connection.close()

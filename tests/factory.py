@@ -131,3 +131,28 @@ def small_lists(report: str, folder: Path, tmp_path: Path, rows: int, *, date_fr
         yield ctx
     finally:
         ctx.source.close()
+
+
+def typed_relation(con, types: dict[str, str], defaults: dict[str, object], rows: list[dict], kind: str,
+                   drop: tuple[str, ...] = ()):
+    """A DuckDB table of `types` (column → SQL type, less `drop`) from rows given as dicts over `defaults`;
+    a labour line's time taken defaults to its allowed time, a parts line's retail price to its selling
+    price (when the defaults leave them None). For the pure report functions' tests, which take relations."""
+    import pandas as pd
+
+    columns = {c: t for c, t in types.items() if c not in drop}
+    filled = []
+    for r in rows:
+        line = {**defaults, **r}
+        if kind == "labour" and line.get("time_taken", 0) is None:
+            line["time_taken"] = line["allowed_time"]
+        if kind == "parts" and line.get("retail_price", 0) is None:
+            line["retail_price"] = line["selling_price"]
+        filled.append({c: line[c] for c in columns})
+    frame = pd.DataFrame(filled, columns=list(columns), dtype="object")
+    name = f"{kind}_{len(con.sql('SHOW TABLES').fetchall())}"
+    con.register("given_rows", frame)
+    select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items())
+    con.sql(f"CREATE TABLE {name} AS SELECT {select} FROM given_rows")
+    con.unregister("given_rows")
+    return con.table(name)

@@ -15,6 +15,7 @@ from aftersales.reports import operations as op
 from aftersales.reports.grids import Grid
 from aftersales.reports.periods import Period
 from aftersales.reports.workshop_hours import technicians
+from factory import typed_relation
 
 LABOUR = {
     "wip_no": "VARCHAR", "line_no": "INTEGER", "document": "VARCHAR", "doc_type": "VARCHAR",
@@ -63,32 +64,10 @@ TYPES = {"labour": LABOUR, "parts": PARTS, "clockings": CLOCKINGS, "branches": B
 MARCH = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31), dt.date(2024, 3, 25))
 
 
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
 def make(con, kind: str, rows: list[dict], drop: tuple[str, ...] = ()) -> duckdb.DuckDBPyRelation:
     """A typed relation of the contract's columns plus `branch` (less `drop`) from rows given as dicts; a labour
     line's time taken defaults to its allowed time, a parts line's retail price to its selling price."""
-    columns = {c: t for c, t in TYPES[kind].items() if c not in drop}
-    filled = []
-    for r in rows:
-        line = {**DEFAULTS[kind], **r}
-        if kind == "labour" and line["time_taken"] is None:
-            line["time_taken"] = line["allowed_time"]
-        if kind == "parts" and line["retail_price"] is None:
-            line["retail_price"] = line["selling_price"]
-        filled.append({c: line[c] for c in columns})
-    frame = pd.DataFrame(filled, columns=list(columns), dtype="object")
-    name = f"{kind}_{len(con.sql('SHOW TABLES').fetchall())}"
-    con.register("given_rows", frame)
-    select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items())
-    con.sql(f"CREATE TABLE {name} AS SELECT {select} FROM given_rows")
-    con.unregister("given_rows")
-    return con.table(name)
+    return typed_relation(con, TYPES[kind], DEFAULTS[kind], rows, kind, drop)
 
 
 PARTS_ROWS = [
