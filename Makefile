@@ -33,7 +33,7 @@ test: $(TEST_STAMP) lint
 	$(PY) -m pytest -q $(ARGS)
 
 lint: $(TEST_STAMP)
-	$(VENV)/bin/ruff check lib tests benchmarks tools
+	$(VENV)/bin/ruff check --no-cache lib tests benchmarks tools
 	PYTHONPATH=lib $(VENV)/bin/lint-imports
 
 # JupyterLab lives in its own venv: its dependencies (jsonschema's format checkers) would slow

@@ -58,7 +58,7 @@ def test_ruff_finds_nothing():
     ruff = BIN / "ruff"
     if not ruff.exists():
         pytest.fail("ruff is not installed: `make test` installs the test extras")
-    result = subprocess.run([str(ruff), "check", "lib", "tests", "benchmarks", "tools"], cwd=ROOT,
+    result = subprocess.run([str(ruff), "check", "--no-cache", "lib", "tests", "benchmarks", "tools"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 

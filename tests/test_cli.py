@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from test_parts import LINES, MOVEMENTS
 
 from aftersales.cli import main
 from factory import make_source
-from test_parts import LINES, MOVEMENTS
 
 RUN = ["--from", "2024-03-01", "--to", "2024-03-15", "--as-of", "2024-03-15"]
 SPEC_COLUMNS = {
