@@ -37,3 +37,25 @@ def con():
     connection = duckdb.connect()
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def whole_pack(tmp_path_factory):
+    """One run of the whole pack on `test_pack.pack_source` (March 2024, every table, names with markup),
+    shared by the tests that read its pages; returns the output folder. Tests only read it."""
+    import json
+
+    from test_pack import pack_source
+
+    from aftersales.cli import main
+
+    base = tmp_path_factory.mktemp("pack")
+    source = pack_source(base / "src")
+    out = base / "out"
+    status = main(["run", "--source", str(source), "--from", "2024-03-01", "--to", "2024-03-31",
+                   "--as-of", "2024-03-31", "--out", str(out), "--jobs", "2"])
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    failed = {r: s["error"] for r, s in manifest["reports"].items() if s["status"] != "ok"}
+    assert status == 0 and not failed, failed
+    return out
+

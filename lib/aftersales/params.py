@@ -35,6 +35,9 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "workshop_targets.productivity": (0, 1000, False),
     "report.drilldown_rows": (1, 1_000_000, True),
     "report.page_rows": (1, 1_000_000, True),
+    # lines a Parts or Labour page holds for its drill-down (a row → its documents → their lines):
+    # a month of lines would make a page of megabytes; 0 holds none
+    "report.drill_lines": (0, 1_000_000, True),
     "report.top_accounts": (1, 1000, True),
     "run.timeout_seconds": (1, 7 * 24 * 3600, False),
     "operations.absorption_target": (0, 1000, False),

@@ -78,20 +78,6 @@ def source(tmp_path):
                        accounts=ACCOUNTS, sales_reps=REPS)
 
 
-@pytest.fixture
-def explorer(source, tmp_path):
-    made = []
-
-    def _make(name: str, period: str = "mtd"):
-        ctx = report.start(name, source=str(source), period=period, as_of=AS_OF, interactive=True)
-        made.append(ctx)
-        return widgets.explore(ctx, export_root=tmp_path / "explore")
-
-    yield _make
-    for ctx in made:
-        ctx.source.close()
-
-
 def rows(ex, grid: str, key: str | None = None) -> dict:
     """The grid on screen as {key value: row}."""
     g = ex.view.grids[grid]
@@ -319,7 +305,7 @@ def test_labour_filters_and_drill(explorer):
     choose(ex.drill_value, "W")
     assert list(ex.items["document"]) == ["L1"]
     choose(ex.drill_item, "L1")
-    check(ex.detail[0].rows.iloc[0], allowed=2, gross=200, net=190, cost=60, profit=130)
+    check(ex.detail[0].rows.iloc[0], allowed_hours=2, gross=200, net=190, cost=60, profit=130)
 
 
 # ---------------------------------------------------------------- workshop
@@ -340,7 +326,7 @@ def test_workshop_technician_filter_and_clock_history(explorer):
     assert list(ex.items["hours"]) == pytest.approx([4, 1])
     assert [v for _, v in ex.drill_item.options] == ["W1"]
     choose(ex.drill_item, "W1")
-    check(ex.detail[0].rows.iloc[0], allowed=2, net=190)
+    check(ex.detail[0].rows.iloc[0], allowed_hours=2, net=190)
 
 
 # ---------------------------------------------------------------- accounts and sales

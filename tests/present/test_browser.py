@@ -11,30 +11,19 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from test_pack import XSS, pack_source
+from test_pack import XSS
 
-from aftersales.cli import main
+from browser import ARGS, CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PAGES = ["index", "parts", "labour", "workshop", "operations", "accounts", "sales"]
 needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
                                    "(`.ci/run` installs it: apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    """One run of the whole pack on a small source; returns the output folder."""
-    base = tmp_path_factory.mktemp("pack")
-    source = pack_source(base / "src")
-    out = base / "out"
-    status = main(["run", "--source", str(source), "--from", "2024-03-01", "--to", "2024-03-31",
-                   "--as-of", "2024-03-31", "--out", str(out), "--jobs", "2"])
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    failed = {r: s["error"] for r, s in manifest["reports"].items() if s["status"] != "ok"}
-    assert status == 0 and not failed, failed
-    return out
+def pack(whole_pack):
+    """The whole pack of a small source (conftest.whole_pack); returns the output folder."""
+    return whole_pack
 
 
 class Browser:

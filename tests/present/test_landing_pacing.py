@@ -13,11 +13,9 @@ from pathlib import Path
 import pytest
 
 from aftersales.cli import main
+from browser import ARGS, CHROMIUM, block_outside
 from factory import make_source
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 SCREENS = {"phone": (390, 844), "desk": (1400, 900)}
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
@@ -80,16 +78,7 @@ def screen(request, chromium, landing, tmp_path_factory):
     """The landing page opened at one screen size; its first screen is kept as a PNG in the test's tmp folder."""
     width, height = SCREENS[request.param]
     context = chromium.new_context(viewport={"width": width, "height": height})
-    blocked: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(("file:", "data:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
+    blocked = block_outside(context)
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))

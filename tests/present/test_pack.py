@@ -182,3 +182,21 @@ def test_the_same_run_gives_the_same_landing_page(tmp_path):
         run = run_folder(tmp_path / str(n), {"parts": PARTS}, {}, pages=["parts"])
         pages.append(finish(run, ["parts"], {"parts": {**OK, "seconds": float(n)}}))
     assert pages[0] == pages[1]
+
+
+def test_alert_owners_show_with_their_names_on_the_landing_page(tmp_path):
+    """An alert's owner reads "code · name" on the landing page (the rep's name from the accounts owners
+    table), while alerts.csv keeps the code; an owner the table does not name stays a code, and a name
+    with markup is shown as text."""
+    alerts = ("rule,account,name,owner,owner_email,value,threshold,message\n"
+              "sales_decline,A1,Alpha,R1,r1@x.example,-30,20,fell\n"
+              "sales_decline,A2,Beta,R9,,-25,20,fell\n")
+    run = run_folder(tmp_path, {"parts": PARTS}, {}, pages=["parts"], alerts=alerts)
+    (run / "tables" / "accounts").mkdir(parents=True)
+    (run / "tables" / "accounts" / "owners.csv").write_text(
+        'owner,name,accounts\nR1,"Rita <b>Rep</b>",1\n', encoding="utf-8")
+    page = finish(run, ["parts"], {"parts": OK})
+    table = page[page.index('id="grid-alerts"'):]
+    assert "R1 · Rita &lt;b&gt;Rep&lt;/b&gt;" in table and "<b>Rep</b>" not in table
+    assert "<td>R9</td>" in table
+    assert ",Alpha,R1,r1@x.example," in (run / "alerts.csv").read_text(encoding="utf-8")  # the CSV keeps the code

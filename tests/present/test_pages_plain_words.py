@@ -16,6 +16,7 @@ from aftersales.present import tables
 from aftersales.reports import parts
 from aftersales.reports.grids import Grid
 from aftersales.run import context as report_module
+from browser import block_outside
 from factory import make_source
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -141,9 +142,10 @@ def test_one_loss_rule_in_the_rows_the_legend_and_the_dictionary():
 # ---------------------------------------------------------------- in a real browser
 
 
-@pytest.fixture(scope="module")
-def browser_page(tmp_path_factory):
-    """A page with the pack's assets and one grid of 12 accounts (3 in Córdoba) and its totals row, in Chromium."""
+@pytest.fixture(scope="module", params=[1400, 390], ids=["desk", "phone"])
+def browser_page(request, tmp_path_factory):
+    """A page with the pack's assets and one grid of 12 accounts (3 in Córdoba) and its totals row, in Chromium
+    at a desk's width and a phone's."""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
@@ -159,20 +161,12 @@ def browser_page(tmp_path_factory):
     page_file.write_text("<!doctype html><html><head><meta charset='utf-8'></head><body class='as-page'>"
                          + present.assets().data + present.grid(g).data + "</body></html>", encoding="utf-8")
     profile = Path(tempfile.mkdtemp(prefix="chromium-"))
-    blocked = []
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(str(profile), executable_path=str(CHROMIUM), headless=True,
                                                    args=["--no-sandbox", "--disable-gpu"],
-                                                   viewport={"width": 1400, "height": 900})
+                                                   viewport={"width": request.param, "height": 900})
 
-        def route(r):
-            if r.request.url.startswith(("file:", "data:")):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
-
-        ctx.route("**/*", route)
+        blocked = block_outside(ctx)
         page = ctx.new_page()
         page.goto(page_file.as_uri(), wait_until="load")
         yield page
@@ -181,9 +175,9 @@ def browser_page(tmp_path_factory):
     assert not blocked
 
 
-def _shown_towns(page):
+def _shown_towns(page):  # the page's order: the key, Net (a PRIORITY figure), then the town
     return page.evaluate("""() => Array.from(document.getElementById('grid-towns').tBodies[0].rows)
-        .filter(r => r.offsetParent !== null).map(r => r.cells[1].textContent)""")
+        .filter(r => r.offsetParent !== null).map(r => r.cells[2].textContent)""")
 
 
 def _foot_visible(page):
@@ -210,7 +204,7 @@ def test_the_totals_row_is_hidden_while_searching(browser_page):
     assert "3 of 12 rows" in page.inner_text(".as-info") and "totals row hidden" in page.inner_text(".as-info")
     page.fill("input.as-search", "")
     assert _foot_visible(page)
-    assert page.evaluate("() => document.getElementById('grid-towns').tFoot.rows[0].cells[2].textContent") == "780.00"
+    assert page.evaluate("() => document.getElementById('grid-towns').tFoot.rows[0].cells[1].textContent") == "780.00"
 
 
 def test_a_printed_page_has_no_controls_and_repeats_the_table_header(browser_page):

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from aftersales import present
-from aftersales.present import charts, page, tables
+from aftersales.present import charts, drill, page, tables
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def test_each_name_is_the_function_of_its_module():
     """`present.grid` is `tables.grid`, `present.bar_chart` is `charts.bar_chart`: nothing is copied or wrapped."""
-    modules = {"page": page, "tables": tables, "charts": charts}
+    modules = {"page": page, "tables": tables, "charts": charts, "drill": drill}
     for name, home in present.HOMES.items():
         assert getattr(present, name) is getattr(modules[home], name), name
     assert set(present.HOMES) <= set(dir(present))

@@ -259,7 +259,8 @@ def test_run_writes_labour_and_workshop(source, tmp_path):
                     or (o.output_type == "stream" and o.name == "stderr")], f"{report} notebook wrote errors"
         assert page.count('<img alt="') == 2, f"{report}.html should hold its two charts"
     workshop_page = (out / "workshop.html").read_text(encoding="utf-8")
-    assert "Taken / Charged" in workshop_page and "Tech One" in workshop_page
+    assert "Taken ÷ Attended × 100" in workshop_page and "Tech One" in workshop_page  # the KPI dictionary's Util%
+    assert "source screen" not in workshop_page  # the page speaks to managers
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Workshop productivity" in index and "Labour net sales" in index
 
@@ -304,25 +305,45 @@ def test_charts_draw_the_technicians_with_the_most_attended_hours():
     assert scope == " (the 5 with the most attended hours, of 50)"
 
 
-def test_productivity_tile_compares_with_the_prior_year(tmp_path):
-    """The Pro% tile shows the change in points against the same dates a year earlier."""
+def test_ratio_tiles_compare_with_the_prior_year_and_the_target(tmp_path):
+    """Pro%, Util% and Effi% each show the change in points against the same dates a year earlier (coloured) and
+    against the target (plain); the prior year's ratios are ratios of its summed hours."""
+    from aftersales.present.page import tiles as shown_tiles
     from aftersales.run import context as report
 
-    def job(day: str, wip: str, allowed: float) -> tuple[dict, dict]:
+    def job(day: str, wip: str, allowed: float, taken: float, until: str) -> tuple[dict, dict]:
         line = dict(wip_no=wip, document=f"D{wip}", date_created=day, date_edit=day, allowed_time=allowed,
-                    time_taken=4)
-        clock = dict(wip_no=wip, clock_in=f"{day}T08:00", clock_out=f"{day}T12:00")
+                    time_taken=taken)
+        clock = dict(wip_no=wip, clock_in=f"{day}T08:00", clock_out=f"{day}T{until}")
         return line, clock
 
-    now_line, now_clock = job("2024-03-05", "W1", 3)     # Pro% = 3 / 4 = 75
-    old_line, old_clock = job("2023-03-06", "W0", 2)     # Pro% = 2 / 4 = 50
+    # now: 3 h sold, 2 h taken, 4 h attended -> Util 2/4 = 50, Effi 3/2 = 150, Pro 3/4 = 75
+    now_line, now_clock = job("2024-03-05", "W1", 3, 2, "12:00")
+    # a year earlier: 2 h sold, 5 h taken, 5 h attended -> Util 100, Effi 40, Pro 40
+    old_line, old_clock = job("2023-03-06", "W0", 2, 5, "13:00")
     folder = make_source(tmp_path / "src", labour_lines=[now_line, old_line], clockings=[now_clock, old_clock])
     ctx = report.start("workshop", source=str(folder), date_from="2024-03-01", date_to="2024-03-15",
-                       as_of="2024-03-15")
+                       as_of="2024-03-15")  # default targets: Util 85, Effi 110, Pro 95
     try:
-        tile = workshop.tiles(workshop.build(ctx).headline)[0]
+        head = workshop.build(ctx).headline
     finally:
         ctx.source.close()
-    assert tile["value"] == pytest.approx(75.0)
-    assert tile["change"] == pytest.approx(25.0)
-    assert "+25.0 pts vs prior year" in tile["change_text"]
+    assert (head["util_pct_prior"], head["effi_pct_prior"], head["pro_pct_prior"]) == pytest.approx((100, 40, 40))
+    pro, util, effi = workshop.tiles(head)[:3]
+    assert (pro["value"], util["value"], effi["value"]) == pytest.approx((75, 50, 150))
+    assert (pro["change"], util["change"], effi["change"]) == pytest.approx((35, -50, 110))
+    assert [(t["change_text"], t["target_text"]) for t in (pro, util, effi)] == [
+        ("+35.0 pts vs prior year", "-20.0 pts vs target 95 %"),    # 75 − 40; 75 − 95
+        ("-50.0 pts vs prior year", "-35.0 pts vs target 85 %"),    # 50 − 100; 50 − 85
+        ("+110.0 pts vs prior year", "+40.0 pts vs target 110 %"),  # 150 − 40; 150 − 110
+    ]
+    page = shown_tiles(workshop.tiles(head)).data
+    assert '<div class="as-change as-up">+35.0 pts vs prior year</div>' in page
+    assert '<div class="as-change as-down">-50.0 pts vs prior year</div>' in page
+    assert '<div class="as-change as-vs-target">-35.0 pts vs target 85 %</div>' in page  # not coloured
+    assert workshop.landing_tile(head)["change_text"] == "+35.0 pts vs prior year · target 95 %"
+    # the analyst's filtered view has no prior-year figures: the target alone; a prior year without hours says so
+    alone = workshop.tiles({k: v for k, v in head.items() if not k.endswith("_prior")})[1]
+    assert "change_text" not in alone and alone["target_text"] == "-35.0 pts vs target 85 %"
+    empty = workshop.tiles({**head, "util_pct_prior": float("nan")})[1]
+    assert empty["change_text"] == "no prior-year figure" and "change" not in empty

@@ -261,9 +261,9 @@ def test_a_kill_mid_run_of_by_branch_leaves_the_previous_tree_intact(source, tre
                             env={**os.environ, "AFTERSALES_NOTEBOOKS": str(notebooks)},
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list(tmp_path.glob(".out.tmp-*/branches/*/notebooks/parts.ipynb")) and time.monotonic() < deadline:
+    while not list(tmp_path.glob(".out.tmp-*/branches/*/status/parts.log")) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert list(tmp_path.glob(".out.tmp-*/branches")), "the run had started writing the branches' packs"
+    assert list(tmp_path.glob(".out.tmp-*/branches/*/status/parts.log")), "a branch's report had started"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}

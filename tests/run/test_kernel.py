@@ -4,6 +4,7 @@ already imported, and they stop with it. Outside a run the kernel starts as usua
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -41,10 +42,14 @@ PROBE = textwrap.dedent("""
 
 
 def probe(mode: str, tmp_path) -> dict:
+    temp = tmp_path / "temp"  # the process's temporary folder: its private kernel spec goes there
+    temp.mkdir()
     done = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+                          cwd=tmp_path, env={**os.environ, "TMPDIR": str(temp)})
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen["left_behind"] = sorted(p.name for p in temp.iterdir())
+    return seen
 
 
 def test_a_run_kernel_is_forked_warm_and_stops_with_its_shutdown(tmp_path):
@@ -52,6 +57,7 @@ def test_a_run_kernel_is_forked_warm_and_stops_with_its_shutdown(tmp_path):
     assert seen["ppid"] == seen["me"]  # forked by the report process itself
     assert seen["pandas"] and seen["parts"]  # the report modules were imported before the notebook ran
     assert not seen["alive_after_shutdown"]
+    assert seen["left_behind"] == []  # the private kernel spec folder goes with the process
 
 
 def test_without_a_spare_the_kernel_starts_the_ordinary_way(tmp_path):

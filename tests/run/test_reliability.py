@@ -88,9 +88,9 @@ def test_killed_run_leaves_the_previous_pack_intact(source, tmp_path):
                             env={**os.environ, "AFTERSALES_NOTEBOOKS": str(notebooks)},
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while not list(tmp_path.glob(".out.tmp-*/notebooks/parts.ipynb")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert list(tmp_path.glob(".out.tmp-*")), "the run had started writing"
+    while not list(tmp_path.glob(".out.tmp-*/status/parts.log")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the report's process has started (its log is open): the run is mid-way
+    assert list(tmp_path.glob(".out.tmp-*/status/parts.log")), "the run had started its report"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -1,7 +1,12 @@
 """The explorer's Drill-down tab: choose a key and a value of the grids on screen (a day, a
 department, an operator, a technician, an account, a rep), see its documents (or clockings, or
 accounts); choose one of those, see its lines. What each step lists is `drill.STEPS`; this module
-only holds the controls and shows what the steps return with `present` (the colour legend kept).
+only holds the controls and shows what the steps return with `present`: the colour legend where
+the list is of documents, its totals row where it adds up (a clock history's hours), and the
+chosen value named once in the heading rather than on every row.
+
+The value and the item are `pick.Choice`s: typed to search (712 documents are not scrolled
+through), or clicked while they are few. A grid row on the Report tab leads here too (`rows.py`).
 
 It also holds the small display helpers the explorer shares: `show` replaces an Output widget's
 content in one change, `shown_html` reads it back (tests read it without a browser).
@@ -10,6 +15,7 @@ content in one change, `shown_html` reads it back (tests read it without a brows
 from __future__ import annotations
 
 import datetime as dt
+import time
 from contextlib import contextmanager
 from typing import Any
 
@@ -46,8 +52,10 @@ def show(out, items: list) -> None:
 
 
 def shown_html(out) -> str:
-    """The HTML an Output widget shows."""
-    return "".join(o.get("data", {}).get("text/html", "") for o in out.outputs)
+    """The HTML an Output widget shows (or the Output widgets inside a box, in order)."""
+    if hasattr(out, "outputs"):
+        return "".join(o.get("data", {}).get("text/html", "") for o in out.outputs)
+    return "".join(shown_html(child) for child in getattr(out, "children", ()))
 
 
 def label(value: Any) -> str:
@@ -72,11 +80,39 @@ def choice(value: Any) -> Any:
     return value
 
 
+def key_choices(view, key) -> list[tuple[str, Any]]:
+    """The (label, value) choices of a drill-down key: the values of its grid's rows on screen, with
+    the row's name beside a code ("A1 · Alpha Garage") where the grid has one."""
+    if view is None or view.empty:
+        return []
+    grid = view.grids.get(key.grid)
+    if grid is None or grid.rows.empty:
+        return []
+    named = grid.key[:1] == (key.column,) and "name" in grid.rows
+    out, seen = [], set()
+    for record in grid.rows.to_dict("records"):
+        value = choice(record[key.column])
+        if value in seen:
+            continue
+        seen.add(value)
+        name = record.get("name") if named else None
+        out.append((label(value) + (f" · {name}" if isinstance(name, str) and name else ""), value))
+    return out
+
+
+def plural(noun: str) -> str:
+    """"day" → "days", "territory" → "territories" (the pickers' placeholders)."""
+    noun = noun.lower()
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+
+
 class DrillDown:
     """Key → value → items → item → detail, for one report (`drill.STEPS[report]`)."""
 
     def __init__(self, steps, limit: int):
         import ipywidgets as w
+
+        from aftersales.explore.pick import Choice
 
         self.steps = steps
         self.limit = limit
@@ -87,12 +123,15 @@ class DrillDown:
         self.detail: list = []
         self.error: Exception | None = None
 
-        self.key = w.Dropdown(options=[k.label for k in steps.keys], description="Drill by")
-        self.value = w.Dropdown(options=[], value=None, description="Choose")
-        self.items_out = w.Output()
-        self.item = w.Dropdown(options=[], value=None, description=steps.item_label)
-        self.detail_out = w.Output()
-        self.widget = w.VBox([w.HBox([self.key, self.value]), self.items_out, self.item, self.detail_out])
+        self.key = w.Dropdown(options=[k.label for k in steps.keys], description="Drill by",
+                              style={"description_width": "80px"})
+        self.value = Choice("Choose", "values")
+        self.on_done = None  # called with a line for the status after a list or a detail is shown
+        self.items_out = w.Output(layout=w.Layout(max_width="100%", overflow="auto"))
+        self.item = Choice(steps.item_label, steps.item_label.lower() + "s")
+        self.detail_out = w.Output(layout=w.Layout(max_width="100%", overflow="auto"))
+        self.widget = w.VBox([self.key, self.value, self.items_out, self.item, self.detail_out],
+                             layout=w.Layout(max_width="100%"))
         self.key.observe(lambda _: self._unless_held(self._choices, keep=False), names="value")
         self.value.observe(lambda _: self._unless_held(self._items), names="value")
         self.item.observe(lambda _: self._unless_held(self._detail), names="value")
@@ -111,34 +150,35 @@ class DrillDown:
 
     def choices(self) -> list[tuple[str, Any]]:
         """The (label, value) choices of the chosen key: the values of its grid's rows on screen."""
-        if self.view is None or self.view.empty:
-            return []
-        key = self.steps.key(self.key.value)
-        grid = self.view.grids.get(key.grid)
-        if grid is None or grid.rows.empty:
-            return []
-        named = grid.key[:1] == (key.column,) and "name" in grid.rows
-        out, seen = [], set()
-        for record in grid.rows.to_dict("records"):
-            value = choice(record[key.column])
-            if value in seen:
-                continue
-            seen.add(value)
-            name = record.get("name") if named else None
-            out.append((label(value) + (f" · {name}" if isinstance(name, str) and name else ""), value))
-        return out
+        return key_choices(self.view, self.steps.key(self.key.value))
 
     def _choices(self, keep: bool = True) -> None:
         before = self.value.value
         found = self.choices()
         with self._holding():
+            self.value.noun = plural(self.key.value)
             self.value.options = found
             self.value.value = before if keep and any(v == before for _, v in found) else None
         self._items()
 
+    def go(self, key_label: str, value) -> None:
+        """Drill into `value` of the key `key_label` (a click on a grid's row on the Report tab)."""
+        with self._holding():
+            self.key.value = key_label
+            self.value.noun = plural(key_label)
+            self.value.options = self.choices()
+            self.value.value = value
+        self._items()
+
+    def _done(self, text: str, started: float) -> None:
+        if self.on_done is not None:
+            self.on_done(f"{text} in {time.perf_counter() - started:.2f} s")
+
     def _items(self) -> None:
         from aftersales import present
+        from aftersales.reports.grids import Grid
 
+        started = time.perf_counter()
         value = self.value.value
         self.items, self.detail = None, []
         with self._holding():
@@ -153,26 +193,35 @@ class DrillDown:
         key = self.steps.key(self.key.value)
         try:
             self.items = self.steps.items(self.ctx, key.condition(None if value is EMPTY else value))
+            total = self.steps.total(self.items) if self.steps.total else None
         except Exception as exc:  # shown in place, never lost in a callback's log
             self.error = exc
             show(self.items_out, [present.missing(f"Could not list them: {type(exc).__name__}: {exc}")])
             return
         shown = self.items.head(self.limit)
         notes = ([present.note(f"The first {self.limit:,} of {len(self.items):,} are listed "
-                               "(Export writes them all).")] if len(self.items) > self.limit else [])
-        empty = f"No data for {key.label.lower()} {label(value)} in this selection."
-        show(self.items_out, [present.section(f"{self.steps.items_title} · {key.label} {label(value)}",
-                                              "explore-drill-items"), *notes,
-                              present.frame(shown, legend=True, empty=empty, table_id="explore-items")])
+                               "(Export writes them all; the totals row counts them all).")]
+                 if len(self.items) > self.limit else [])
+        named = self.value.label or label(value)
+        heading = present.section(f"{self.steps.items_title} · {key.label} {named}", "explore-drill-items")
+        if shown.empty:
+            listed = present.missing(f"No data for {key.label.lower()} {named} in this selection.")
+        else:
+            kept = shown.drop(columns=[c for c in self.steps.named if c in shown])
+            name = "drill_" + self.steps.items_title.lower().replace(" ", "_")
+            listed = present.grid(Grid(name, kept, total), legend=self.steps.legend)
+        show(self.items_out, [heading, *notes, listed])
         values = [] if shown.empty else [choice(v) for v in shown[self.steps.item_column].drop_duplicates()]
         with self._holding():
             self.item.options = [(label(v), v) for v in values if v is not EMPTY]
             self.item.value = None
+        self._done(f"{key.label} {named}: {self.steps.items_title.lower()} ({len(self.items):,}) listed", started)
 
     def _detail(self) -> None:
         from aftersales import present
         from aftersales.reports.grids import Grid
 
+        started = time.perf_counter()
         item = self.item.value
         self.detail = []
         if item is None:
@@ -191,6 +240,7 @@ class DrillDown:
             else:
                 shown.append(present.frame(part.head(self.limit), legend=True, table_id="explore-detail"))
         show(self.detail_out, shown)
+        self._done(f"{self.steps.item_label} {label(item)} shown", started)
 
     def tables(self) -> dict:
         """The lists on screen, named for Export (`drill_documents`, `drill_parts_lines` …)."""

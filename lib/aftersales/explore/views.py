@@ -29,6 +29,10 @@ class Filter:
     options: str
     where: Mapping[str, str]
     needs: tuple[str, ...] = ()  # tables the options read (no choices when one is absent)
+    #: SQL giving (value, name) from an optional table (`names_need`), so that a code shows as
+    #: "R1 · Rita" as the rep filter's do; codes without a name there show alone.
+    names: str = ""
+    names_need: tuple[str, ...] = ()
 
 
 def conditions(filters: Sequence[Filter], chosen: Mapping[str, Sequence]) -> dict[str, str]:
@@ -49,10 +53,13 @@ def options(ctx, f: Filter) -> list[tuple[str, Any]]:
     if any(not ctx.has(t) for t in f.needs):
         return []
     rows = ctx.source.con.sql(f.options).fetchall()
+    names = {}
+    if f.names and all(ctx.has(t) for t in f.names_need):
+        names = dict(ctx.source.con.sql(f.names).fetchall())
     out = []
     for row in rows:
         value = row[0]
-        name = row[1] if len(row) > 1 else None
+        name = row[1] if len(row) > 1 else names.get(value)
         out.append((f"{value} · {name}" if name else str(value), value))
     return out
 
@@ -292,6 +299,10 @@ def _kept(ctx, name: str, lines):
     return con.table(name)
 
 
+#: A rep's name by its code (an account's owner is a rep).
+_REP_NAMES = "SELECT rep, arg_max(name, name) FROM sales_reps WHERE rep IS NOT NULL GROUP BY rep"
+
+
 def _of_accounts(where: str) -> str:
     return f"account IN (SELECT account FROM accounts WHERE {where})"
 
@@ -305,7 +316,7 @@ ACCOUNTS = Spec(
         Filter("owner", "Owner", _distinct("owner", "accounts"),
                {"parts_lines": _of_accounts("owner IN ({values})"),
                 "labour_lines": _of_accounts("owner IN ({values})"), "accounts": "owner IN ({values})"},
-               needs=("accounts",)),
+               needs=("accounts",), names=_REP_NAMES, names_need=("sales_reps",)),
         Filter("territory", "Territory", _distinct("territory", "accounts"),
                {"parts_lines": _of_accounts("territory IN ({values})"),
                 "labour_lines": _of_accounts("territory IN ({values})"), "accounts": "territory IN ({values})"},

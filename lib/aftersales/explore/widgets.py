@@ -4,9 +4,12 @@
 `interactive = True` (or the kernel `make lab` installs, which sets AFTERSALES_INTERACTIVE=1, so the
 parameters cell needs no edit) it shows the report's control bar — Today, MTD, YTD, Last month,
 Custom with date pickers, Refresh, the report's filters, Export — above two tabs: the report's
-grids and charts, redrawn in place whenever a control changes, and the drill-down
-(`drilldown.py`). Under papermill (`interactive = False`, the default, in a kernel without that
-variable) it returns None at once and builds nothing, so a scheduled run's page is as before.
+grids and charts, redrawn in place whenever a control changes, and the drill-down (`drill.py`).
+A filter is searched by typing and its choices show as removable tags (`pick.Picker`: 300
+accounts are never scrolled through, nothing needs Ctrl-click); under each grid a drill-down
+starts from, a row picker drills into a row with one click (`rows.py`). Under papermill
+(`interactive = False`, the default, in a kernel without that variable) it returns None at once
+and builds nothing, so a scheduled run's page is as before.
 
 In a live session exactly one report is on screen: the explorer draws the report's title (with
 links to the other report notebooks) above its figures, and once shown it takes the screen
@@ -26,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aftersales.explore.drill import choice, holding, label, show
+from aftersales.explore.drill import choice, holding, label, plural, show
 
 #: The period buttons: the source screen's Today and month-to-date, and more.
 PRESETS = (("Today", "today"), ("MTD", "mtd"), ("YTD", "ytd"), ("Last month", "last-month"), ("Custom", "custom"))
@@ -65,6 +68,8 @@ class Explorer:
 
         from aftersales.explore import views
         from aftersales.explore.drill import DrillDown
+        from aftersales.explore.pick import Picker
+        from aftersales.explore.rows import RowPicks
         from aftersales.reports import drill
 
         self.ctx = ctx
@@ -89,19 +94,19 @@ class Explorer:
         self.export_button = w.Button(description="Export", icon="download",
                                       tooltip="Write this view's grids and a spreadsheet to a new folder in exports/")
         self.filters = {}
-        for f in self.spec.filters:
-            found = views.options(ctx, f)
-            self.filters[f.name] = w.SelectMultiple(
-                options=found, description=f.label, rows=min(6, max(2, len(found))),
-                layout=w.Layout(width="260px"), style={"description_width": "80px"})
+        for f in self.spec.filters:  # searched by typing, the chosen shown as tags (pick.Picker)
+            self.filters[f.name] = Picker(views.options(ctx, f), f.label, plural(f.label))
         self.clear_button = w.Button(description="Clear filters", tooltip="Show every row again")
         self.status = w.HTML()
         # the last export's download link: an Output, which the Lab renders resolving relative links
         # against the notebook's folder (an HTML widget's links would resolve against the Lab's page)
         self.export_out = w.Output()
-        self.report_out = w.Output()
         self.drill = DrillDown(drill.STEPS[ctx.report], int(ctx.params["report"]["drilldown_rows"]))
         self.drill_key, self.drill_value, self.drill_item = self.drill.key, self.drill.value, self.drill.item
+        self.drill.on_done = self._status
+        # the report's panels, a row picker under each grid a drill-down starts from (rows.py)
+        self.rows = RowPicks(drill.STEPS[ctx.report], self.drill_to)
+        self.report_out = self.rows.widget
 
         self.tabs = w.Tab(children=[self.report_out, self.drill.widget], titles=("Report", "Drill-down"))
         bar = w.HBox([self.preset, self.date_from, self.date_to, self.refresh_button, self.export_button],
@@ -223,7 +228,7 @@ class Explorer:
             items = [*notes, *self.view.panels]
         if self.view is not None:
             items = [title_html(self.ctx.report, self.ctx.params.get("dealer_name", ""), self.describe()), *items]
-        show(self.report_out, items)
+        self.rows.show(items, self.view)
         show(self.export_out, [])
         self.drill.refresh(self.view, self.view_ctx, self.message)
         self.seconds = time.perf_counter() - started
@@ -237,6 +242,12 @@ class Explorer:
 
         shown = f"{html.escape(self.describe())} · " if period else ""
         self.status.value = f"<b>{html.escape(self.ctx.report.capitalize())}</b> · {shown}{html.escape(text)}"
+
+    def drill_to(self, key_label: str, value) -> None:
+        """Drill into a grid's row (its picker under the grid on the Report tab): the Drill-down tab
+        opens on the row's documents (or clockings, or accounts)."""
+        self.drill.go(key_label, value)
+        self.tabs.selected_index = 1
 
     # ------------------------------------------------------------ export
 

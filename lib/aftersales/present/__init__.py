@@ -7,7 +7,8 @@ A notebook says `from aftersales import present` and shows `present.grid(...)`,
 - `tables`: grids and frames as HTML tables (grid, frame, table_html, legend_html, on_page,
   use_settings, quality, dictionary, and the columns' labels and kinds: label, display);
 - `charts`: figure, image and every chart (sales_chart, bar_chart, line_chart, scatter_chart,
-  hbar_chart).
+  hbar_chart);
+- `drill`: the drill-down a Parts or Labour page carries (drill_down).
 
 A name is looked up in its module when first used (PEP 562), not when the package is imported:
 a run that imports only the page export or the CSV writer does not pay for pandas and IPython.
@@ -25,6 +26,7 @@ HOMES = {
                      "dictionary", "display", "label"), "tables"),
     **dict.fromkeys(("figure", "image", "sales_chart", "bar_chart", "line_chart", "scatter_chart", "hbar_chart"),
                     "charts"),
+    "drill_down": "drill",
 }
 
 

@@ -16,9 +16,10 @@ import pandas as pd
 from IPython.display import HTML
 
 from aftersales.config import STYLE_FILE
-from aftersales.present.page import missing
+from aftersales.present.fmt import fixed
+from aftersales.present.page import missing, notes_html
 from aftersales.present.tables import label
-from aftersales.reports.grids import top_rows
+from aftersales.reports.grids import WEEKS_AFTER_DAYS, day_span, top_rows, weekly
 
 
 def figure(width: float = 9.0, height: float = 3.6):
@@ -33,39 +34,85 @@ def figure(width: float = 9.0, height: float = 3.6):
 
 
 def image(fig, alt: str) -> HTML:
-    """A figure as an embedded PNG (self-contained, deterministic bytes)."""
+    """A figure as an embedded PNG (self-contained, deterministic bytes). On a phone's narrow screen
+    the chart's labels would be too small to read: the page shows a note in its place instead
+    (pack.css `.as-chart-narrow`), since the section's table holds the same figures."""
     import matplotlib
 
     buffer = io.BytesIO()
     with matplotlib.rc_context(fname=str(STYLE_FILE)):
         fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return HTML(f'<div class="as-chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/></div>')
+    return HTML(f'<div class="as-chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/>'
+                f'<div class="as-chart-narrow">The chart “{html.escape(alt)}” needs a wider screen (turn the '
+                "phone sideways); the table of this section holds its figures.</div></div>")
+
+
+#: The GP% axis of a sales chart: a point outside is drawn at its edge, marked and named in a note
+#: (one day's GP% of 1,360 % on a small gross would flatten every other day's).
+GP_AXIS = (-100.0, 100.0)
 
 
 def sales_chart(rows: pd.DataFrame, x: str, title: str, *, bars: str = "net", line: str = "gp_pct") -> HTML:
-    """Bars of a money column with a GP% line on a second axis."""
+    """Bars of a money column with a GP% line on a second axis.
+
+    Days over more than `grids.WEEKS_AFTER_DAYS` (two months) are drawn one point per ISO week:
+    the week's sums and GP% from them (`grids.weekly`), a leading "Daily" in the title becoming
+    "Weekly"; the x axis says what a point is. GP% outside `GP_AXIS` is drawn at the axis' edge
+    (▲ above, ▼ below, with its value) and a note under the chart names those points."""
     import matplotlib
 
     if rows.empty:
         return missing(f"No data for the chart “{title}”.")
+    point, notes = label(x), []
+    if x == "date":
+        span = day_span(rows[x])
+        if span > WEEKS_AFTER_DAYS and {bars, "gross"} <= set(rows):
+            rows = weekly(rows, x)
+            labels = [f"W{int(n):02d} · {pd.Timestamp(w).strftime('%d %b')}"
+                      for n, w in zip(rows["iso_week"], rows["week"])]
+            point = "ISO week (Monday to Sunday): its number and Monday"
+            title = "Weekly " + title[len("Daily "):] if title.lower().startswith("daily ") else title
+            notes.append(f"One point per ISO week: the period's {span} days are over {WEEKS_AFTER_DAYS}, so each "
+                         "point sums its week's days (the first and last weeks only the period's) and its GP% is "
+                         "the week's profit ÷ gross, not an average of days.")
+        else:
+            labels = [pd.Timestamp(v).strftime("%d %b") for v in rows[x]]
+            point = "Day"
+    else:
+        labels = [str(v) for v in rows[x]]
+    gp = rows[line].astype("float64").to_numpy()
+    low, high = GP_AXIS
+    outside = [(i, v) for i, v in enumerate(gp) if v == v and not low <= v <= high]
     with matplotlib.rc_context(fname=str(STYLE_FILE)):
         fig, ax = figure()
-        labels = [pd.Timestamp(v).strftime("%d %b") if x == "date" else str(v) for v in rows[x]]
-        ax.bar(labels, rows[bars], color="#1f4e79", label=label(bars))
+        pos = list(range(len(labels)))  # positions, not categories: two equal labels stay two points
+        ax.bar(pos, rows[bars].astype("float64").fillna(0).to_numpy(), color="#1f4e79", label=label(bars))
         ax.set_ylabel(label(bars))
+        ax.set_xlabel(point)
         ax.set_title(title)
         ax2 = ax.twinx()
-        ax2.plot(labels, rows[line], color="#e07b00", marker="o", label=label(line))
-        ax2.set_ylabel(label(line))
+        ax2.plot(pos, gp.clip(low, high), color="#e07b00", marker="o", label=label(line))
+        for i, v in outside:
+            edge = high if v > high else low
+            ax2.plot([i], [edge], linestyle="none", marker="^" if v > high else "v", markersize=9,
+                     color="#c62828")
+            ax2.annotate(f"{fixed(v, 1)}%", (i, edge), xytext=(4, -12 if v > high else 6),
+                         textcoords="offset points", fontsize=8, color="#c62828")
+        ax2.set_ylabel(label(line) + (f" (axis {low:g} to {high:g})" if outside else ""))
         ax2.grid(False)
-        if len(labels) > 12:
-            step = max(1, len(labels) // 12)
-            ax.set_xticks(range(0, len(labels), step))
-            ax.set_xticklabels(labels[::step])
+        step = max(1, len(labels) // 12) if len(labels) > 12 else 1
+        ax.set_xticks(pos[::step])
+        ax.set_xticklabels(labels[::step])
         ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
         fig.legend(loc="outside lower center", ncol=2, fontsize="small")
-        return image(fig, title)
+        chart = image(fig, title)
+    if outside:
+        named = ", ".join(f"{labels[i]} {fixed(v, 1)}%" for i, v in outside)
+        points = "point" if len(outside) == 1 else "points"
+        notes.append(f"{len(outside)} {points} of {label(line)} outside {low:g}% to {high:g}% drawn at the edge of "
+                     f"the axis (▲ ▼): {named}.")
+    return HTML(chart.data + notes_html(notes))
 
 
 def bar_chart(rows: pd.DataFrame, x: str, ys: Sequence[str], title: str, *, stacked: bool = False,

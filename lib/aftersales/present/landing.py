@@ -19,8 +19,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from aftersales.config import ALERT_COLUMNS, STATIC_DIR, TEMPLATE_DIR
+from aftersales.config import ALERT_COLUMNS, TEMPLATE_DIR
 from aftersales.present.fmt import change_class, tile_text
+from aftersales.present.page import static_text
 from aftersales.reports.grids import Grid
 from aftersales.reports.pacing import AHEAD, BEHIND, MEASURE_LABELS, MEASURES, pacing_status
 from aftersales.reports.periods import Period
@@ -84,8 +85,9 @@ def landing_tiles(summaries: dict[str, dict], reports=None, statuses: dict | Non
     return tiles
 
 
-def _alerts_table(alerts: list[dict]) -> tuple[str, list[dict]]:
-    """The alerts as one sortable, searchable grid, and a count per rule."""
+def _alerts_table(alerts: list[dict], owner_names: dict[str, str] | None = None) -> tuple[str, list[dict]]:
+    """The alerts as one sortable, searchable grid, and a count per rule; an owner shows as
+    "code · name" when `owner_names` names the rep (alerts.csv keeps the code)."""
     from aftersales.present import tables as present
     from aftersales.reports.alerts import RULE_TITLES
 
@@ -94,6 +96,8 @@ def _alerts_table(alerts: list[dict]) -> tuple[str, list[dict]]:
     frame = pd.DataFrame(alerts, columns=list(ALERT_COLUMNS))
     for column in ("value", "threshold"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    names = owner_names or {}
+    frame["owner"] = [f"{o} · {names[o]}" if isinstance(o, str) and names.get(o) else o for o in frame["owner"]]
     counts = frame["rule"].value_counts()
     rules = [{"rule": rule, "title": RULE_TITLES.get(rule, rule), "count": int(n)} for rule, n in counts.items()]
     shown, note = present.on_page(frame)
@@ -121,7 +125,8 @@ def _quality(summaries: dict[str, dict], reports) -> list[dict]:
 def landing_page(*, period: Period, dealer: str, reports: list[dict], alerts: list[dict], summaries: dict,
                  thresholds: dict | None = None, workbook: dict | None = None,
                  pacing: Grid | pd.DataFrame | None = None, scope: dict | None = None, league: Grid | None = None,
-                 missing_branches: dict | None = None, branch_packs: list[dict] | None = None) -> str:
+                 missing_branches: dict | None = None, branch_packs: list[dict] | None = None,
+                 owner_names: dict[str, str] | None = None) -> str:
     """The landing page's HTML (every value escaped; the tables come escaped from present); the
     same run gives the same page, so it holds no clock times or durations. `pacing` is the scope's
     pacing grid (or its rows), shown first; without it the page has no pacing section. A group's page
@@ -132,10 +137,9 @@ def landing_page(*, period: Period, dealer: str, reports: list[dict], alerts: li
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
     env.filters["num"] = lambda v: "" if v is None else f"{int(v):,}"
-    css = (STATIC_DIR / "pack.css").read_text(encoding="utf-8")
-    js = (STATIC_DIR / "grid.js").read_text(encoding="utf-8")
+    css, js = static_text(".css"), static_text(".js")
     names = [r["name"] for r in reports]
-    table, rules = _alerts_table(alerts)
+    table, rules = _alerts_table(alerts, owner_names)
     ok = [r for r in reports if r["status"] == "ok"]
     return env.get_template("index.html.j2").render(
         dealer=dealer, period=period, reports=reports, alerts=alerts, alerts_table=Markup(table), rules=rules,

@@ -19,9 +19,15 @@ from aftersales.present.fmt import change_class, change_text, tile_text
 def assets() -> HTML:
     """The pack's stylesheet and table script; shown once at the top of each report (the
     exported page's template adds only a few layout rules: this is the page's look)."""
-    css = (STATIC_DIR / "pack.css").read_text(encoding="utf-8")
-    js = (STATIC_DIR / "grid.js").read_text(encoding="utf-8")
-    return HTML(f"<style>{css}</style><script>{js}</script>")
+    return HTML(f"<style>{static_text('.css')}</style><script>{static_text('.js')}</script>")
+
+
+def static_text(suffix: str) -> str:
+    """The pack's static files of one kind (".css" or ".js") as one text: `pack.css` / `grid.js`
+    first, then the others by name."""
+    first = {".css": "pack.css", ".js": "grid.js"}[suffix]
+    files = sorted(STATIC_DIR.glob(f"*{suffix}"), key=lambda f: (f.name != first, f.name))
+    return "\n".join(f.read_text(encoding="utf-8") for f in files)
 
 
 def notes_html(notes: Iterable[str]) -> str:
@@ -56,14 +62,17 @@ def title(report: str, dealer: str, period_text: str, sections: Sequence[str]) -
 
 
 def tiles(items: Sequence[Mapping]) -> HTML:
-    """Headline tiles: each {label, value, kind, change?, change_text?}; the change (never the
-    figure) is coloured, and a change that shows as zero is unsigned and neutral."""
+    """Headline tiles: each {label, value, kind, change?, change_text?, target_text?}; the change
+    (never the figure) is coloured, and a change that shows as zero is unsigned and neutral; the
+    comparison with a target, when there is one, is a second plain line."""
     out = []
     for item in items:
         change = ""
         if item.get("change_text"):
             cls = change_class(item.get("change"))
             change = f'<div class="as-change {cls}">{html.escape(change_text(item["change_text"]))}</div>'
+        if item.get("target_text"):
+            change += f'<div class="as-change as-vs-target">{html.escape(change_text(item["target_text"]))}</div>'
         out.append(
             f'<div class="as-tile"><div class="as-label">{html.escape(item["label"])}</div>'
             f'<div class="as-value">{html.escape(tile_text(item))}</div>{change}</div>'

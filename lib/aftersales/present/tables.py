@@ -3,12 +3,17 @@ page carries, the data-quality section and the KPI dictionary.
 
 Pages speak plain words where the CSVs keep codes: a code column (department, sale type, labour
 type, idle code, reason, pay type) shows "W · Workshop" when the source's optional `codes` table
-describes the code (`use_codes`), an alert's rule shows its title ("GP% drop"), a yes/no value
-shows Yes or No. A row is marked a loss by one rule (`LOSS_RULE`), said the same way in the
-legend and the KPI dictionary.
+describes the code (`use_codes`), an account's owner shows "S01 · Sam Reed" from `sales_reps`
+(`use_names`), an alert's rule shows its title ("GP% drop"), a yes/no value shows Yes or No. A
+row is marked a loss by one rule (`LOSS_RULE`), said the same way in the legend and the KPI
+dictionary.
 
 Every function returns an object that Jupyter displays (HTML) or its markup; none computes a
 figure. Text that comes from the data is escaped: it is shown, never interpreted.
+
+A page shows a table's key and its main figures first (`page_order`, the `PRIORITY` rule), so that
+a phone shows them before the table scrolls sideways under its first column (the style sheet keeps
+that column in place; the script shows a scroll cue while a table is wider than its box).
 """
 
 from __future__ import annotations
@@ -50,10 +55,28 @@ LABELS = {
     "margin_ytd_prior": "Prior margin YTD",
 }
 
-#: Columns holding codes the `codes` table describes (SPEC §6.1): the column is the code's kind.
-CODE_COLUMNS = ("department", "sale_type", "labour_type", "idle_code", "reason", "pay_type")
-#: kind → code → description, from the run's source (`use_codes`); empty when it has no `codes` table.
+#: Columns holding codes the `codes` table describes (SPEC §6.1): the column is the code's kind; an
+#: account's owner (a rep's code) is described by the rep's name (`use_names`).
+CODE_COLUMNS = ("department", "sale_type", "labour_type", "idle_code", "reason", "pay_type", "owner")
+#: kind → code → description, from the run's source (`use_codes`, `use_names`); empty when it has none.
 CODES: dict[str, dict[str, str]] = {}
+
+#: The order of a table's columns in a page (`page_order`; the CSV tables and the spreadsheet keep
+#: the grid's own): the key first (a grid's key, else the first column) with the name beside it,
+#: then these figures where the table has them, in this order — the money that matters, its GP%,
+#: the comparison with the prior year, a workshop's ratios — then every other column in its order.
+PRIORITY = ("net", "sales", "sales_ytd", "gp_pct", "growth_pct", "gp_change_pts", "sales_prior", "sales_ytd_prior",
+            "gp_pct_prior", "pro_pct", "util_pct", "effi_pct")
+#: A column naming the key (an account's, a technician's name) that stays beside it.
+KEY_NAMES = ("name",)
+#: A table of figures of different units, one per row (figure, value, prior, change), names each
+#: row's unit (count, hours, money, factor) in this column: those columns show in the row's unit,
+#: and the column itself is not shown.
+ROW_UNIT = "shown_as"
+ROW_UNIT_COLUMNS = ("value", "prior", "change")
+UNITS = ("count", "hours", "money", "factor", "quantity", "ratio")
+#: A first column with a text longer than this (characters) wraps on a phone (`as-long-key`).
+LONG_KEY = 20
 #: When a row is marked a loss (`_row_class`), in the words of the legend and the KPI dictionary.
 LOSS_RULE = "profit below zero on an invoice or a grid row (a credit note is marked as a credit, not a loss)"
 
@@ -131,6 +154,18 @@ def _table_id(table_id: str) -> str:
     return ident if ident.startswith(("grid-", "table-")) else f"table-{ident}"
 
 
+def page_order(columns: Sequence[str], key: Sequence[str] = ()) -> list[str]:
+    """The columns in a page's order (`PRIORITY`): the key (or the first column) and the name right
+    after it, then the PRIORITY figures present, then the rest as they come."""
+    columns = list(columns)
+    head = [c for c in key if c in columns] or columns[:1]
+    after = columns.index(head[-1]) + 1 if head else 0
+    if after < len(columns) and columns[after] in KEY_NAMES:
+        head.append(columns[after])
+    first = head + [c for c in PRIORITY if c in columns and c not in head]
+    return first + [c for c in columns if c not in first]
+
+
 def table_html(
     rows: pd.DataFrame,
     total: pd.DataFrame | None = None,
@@ -138,6 +173,7 @@ def table_html(
     columns: Sequence[str] | None = None,
     table_id: str = "",
     interactive: bool = True,
+    key: Sequence[str] = (),
 ) -> str:
     """An HTML table: header, one row per data row (classed by the legend), totals in tfoot.
 
@@ -147,9 +183,10 @@ def table_html(
     (as text, never markup) before it sorts, searches and pages them. Cells carry no
     attributes: text columns are left-aligned by one style rule of the table, and the script
     sorts by the shown text (numbers read back from it). Every value is escaped: text from
-    the data is shown, never interpreted.
+    the data is shown, never interpreted. The columns come in the page's order (`page_order`,
+    `key` the grid's key); the totals row follows the same order.
     """
-    columns = list(columns or rows.columns)
+    columns = page_order([c for c in (columns or rows.columns) if c != ROW_UNIT], key)
     kinds = {c: _kind(c, rows[c]) if c in rows else "text" for c in columns}
     ident = _table_id(table_id)
     left = [i + 1 for i, c in enumerate(columns) if kinds[c] in ("text", "date")]
@@ -161,7 +198,10 @@ def table_html(
         f'<th class="{"as-text" if kinds[c] in ("text", "date") else "as-num"}">{html.escape(label(c))}</th>'
         for c in columns
     )
-    shown = [_shown(rows[c], c, kinds[c]) if c in rows else [""] * len(rows) for c in columns]
+    units = list(rows[ROW_UNIT]) if ROW_UNIT in rows else None
+    named = len(columns) > 1 and columns[1] in KEY_NAMES  # a code key with its name beside: the code alone
+    shown = [_shown(rows[c], c, kinds[c], units if c in ROW_UNIT_COLUMNS else None, not (i == 0 and named))
+             if c in rows else [""] * len(rows) for i, c in enumerate(columns)]
     classes = [_row_class(r) for r in rows[[c for c in ("doc_type", "profit") if c in rows]].to_dict("records")]
     in_html = len(rows) if not interactive or len(rows) <= FIRST_PAGE_ROWS else FIRST_PAGE_ROWS
     escape = html.escape
@@ -194,6 +234,10 @@ def table_html(
                 f'<div class="as-more">{more:,} more rows appear when the page\'s script runs '
                 "(open the file in a web browser).</div>")
     cls = "as-grid" if interactive else "as-grid as-static"
+    if shown and any(len(text) > LONG_KEY for text in shown[0]):
+        cls += " as-long-key"  # its first column wraps on a phone rather than fill the screen
+    if named:
+        cls += " as-named"  # the name beside the key wraps on a phone, so that the figures show
     if len(columns) > 16:  # printed smaller, so that A4 landscape holds every column
         cls += " as-wide2"
     elif len(columns) > 11:
@@ -204,10 +248,17 @@ def table_html(
     )
 
 
-def _shown(values: pd.Series, column: str, kind: str) -> list[str]:
-    """The shown text of a column's cells: codes with their descriptions, rules by their titles."""
+def _shown(values: pd.Series, column: str, kind: str, units: Sequence[str] | None = None,
+           describe: bool = True) -> list[str]:
+    """The shown text of a column's cells: each in its row's unit where a table names them
+    (`ROW_UNIT`), codes with their descriptions (unless `describe` is off: the name is beside
+    the code), rules by their titles."""
+    if units is not None:
+        return [cell(v, unit if unit in UNITS else kind)[0] for v, unit in zip(values, units)]
     texts = [cell(v, kind)[0] for v in values]
     if kind != "text":
+        return texts
+    if column in CODE_COLUMNS and not describe:
         return texts
     words = CODES.get(column) if column in CODE_COLUMNS else _rule_titles() if column == "rule" else None
     if not words:
@@ -240,7 +291,7 @@ def grid(g: Grid, *, columns: Sequence[str] | None = None, legend: bool = True, 
         parts.append(legend_html())
     rows, cut = on_page(g.rows, top)
     parts.append(cut)
-    parts.append(table_html(rows, g.total, columns=columns, table_id=f"grid-{g.name}"))
+    parts.append(table_html(rows, g.total, columns=columns, table_id=f"grid-{g.name}", key=g.key))
     parts.append(_refresh_script())
     return HTML("".join(parts))
 
@@ -263,6 +314,12 @@ def use_codes(codes: Mapping[str, Mapping[str, str]]) -> None:
     CODES.clear()
     for kind, described in codes.items():
         CODES[str(kind)] = {str(code): str(text) for code, text in described.items() if text}
+
+
+def use_names(column: str, names: Mapping[str, str]) -> None:
+    """Show the codes of a column with these names beside them (an account's owner, a rep's code,
+    with the rep's name from `sales_reps`): "S01 · Sam Reed"; the CSV tables keep the codes."""
+    CODES[str(column)] = {str(code): name for code, name in names.items() if isinstance(name, str) and name}
 
 
 def on_page(rows: pd.DataFrame, top: str | None = None) -> tuple[pd.DataFrame, str]:

@@ -95,6 +95,13 @@ class AccountsReport:
     info: pd.DataFrame | None = None
     reps: pd.DataFrame | None = None
 
+    def owner_names(self) -> dict[str, str]:
+        """Each rep's name by code (`sales_reps`): a page shows an account's owner as "S01 · Sam Reed"."""
+        if self.reps is None:
+            return {}
+        return {str(rep): name for rep, name in zip(self.reps["rep"], self.reps["name"])
+                if isinstance(name, str) and name}
+
 
 #: The most owners the owners chart draws (the owners grid holds every one).
 CHART_OWNERS = 20

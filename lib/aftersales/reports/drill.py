@@ -17,7 +17,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from aftersales.reports.formulas import ALLOWED_HOURS, LABOUR_LINE, PARTS_LINE, SALES_MEASURES, ratio, select_list, tidy
+from aftersales.reports.formulas import (
+    ALLOWED_HOURS,
+    LABOUR_LINE,
+    PARTS_LINE,
+    SALES_MEASURES,
+    TAKEN_HOURS,
+    ratio,
+    select_list,
+    tidy,
+)
 from aftersales.reports.grids import Grid, Lines, in_period, query, sql_date, sum_total
 
 
@@ -47,8 +56,15 @@ def listed(values: Sequence) -> str:
 
 PARTS_COLUMNS = ("document", "doc_type", "date_edit AS date", "account", "wip_no", "department", "sale_type",
                  "operator", "part_no", "quantity", "retail_price", "selling_price", "cost_price")
+#: A labour line's times are in the source's time units (`minutes_per_unit` minutes each, credited by
+#: `contribution` %): shown as such beside the hours they make (`LABOUR_HOURS`), each column named
+#: with its unit (labour.DISPLAY: "Allowed time (units)", "Allowed (hours)"), never a bare "2" beside "1.70".
 LABOUR_COLUMNS = ("document", "doc_type", "date_edit AS date", "account", "wip_no", "line_no", "department",
-                  "labour_type", "wip_owner", "technician", "allowed_time", "time_taken", "labour_rate")
+                  "labour_type", "wip_owner", "technician", "allowed_time AS allowed_units",
+                  "time_taken AS taken_units", "minutes_per_unit", "contribution AS contribution_pct",
+                  "labour_rate")
+#: The hours of a labour line (summed in the totals row): allowed (sold) and taken.
+LABOUR_HOURS = {"allowed_hours": ALLOWED_HOURS, "taken_hours": TAKEN_HOURS}
 
 
 def line_grid(lines: Lines, values: Mapping[str, str], columns: Sequence[str], name: str,
@@ -75,8 +91,8 @@ def parts_lines(lines: Lines) -> Grid:
 
 
 def labour_lines(lines: Lines) -> Grid:
-    """Labour lines with their money values, GP% and allowed hours (hours sold)."""
-    return line_grid(lines, LABOUR_LINE, LABOUR_COLUMNS, "labour_lines", {"allowed": ALLOWED_HOURS},
+    """Labour lines with their times in units and in hours (allowed = hours sold), money values and GP%."""
+    return line_grid(lines, LABOUR_LINE, LABOUR_COLUMNS, "labour_lines", LABOUR_HOURS,
                      order="date_edit NULLS LAST, document, wip_no, line_no")
 
 
@@ -109,6 +125,12 @@ class Steps:
     item_label: str
     item_column: str
     detail: Callable  # (ctx, item) → list of Grid or DataFrame
+    #: The invoice/credit/loss legend above the list (documents have it; clockings are none of those).
+    legend: bool = True
+    #: The list's totals row (items → one-row frame), when its rows add up.
+    total: Callable | None = None
+    #: Columns that only repeat the chosen key (a technician and its name): said once in the heading.
+    named: tuple[str, ...] = ()
 
     def key(self, label: str) -> Key:
         return next(k for k in self.keys if k.label == label)
@@ -153,6 +175,13 @@ def _clock_history(ctx, condition: str) -> pd.DataFrame:
     p = ctx.period
     return workshop.history(ctx.table("labour_lines").filter(condition), clockings.filter(condition),
                             p.start, p.last, p.as_of)
+
+
+def clock_total(history: pd.DataFrame) -> pd.DataFrame:
+    """The clock history's totals row: its clockings' hours. A job line's allowed and taken hours are
+    repeated on each clocking to that line, so they are not summed (the job's lines total them)."""
+    hours = pd.to_numeric(history["hours"], errors="coerce").astype("float64")
+    return tidy(pd.DataFrame([{"hours": float(hours.sum())}]), ["hours"])
 
 
 def _job_lines(ctx, wip_no) -> list:
@@ -220,7 +249,7 @@ STEPS = {
     "workshop": Steps(
         keys=(Key("Technician", "technicians", "technician", _same("technician")),),
         items_title="Clock history", items=_clock_history, item_label="Job", item_column="wip_no",
-        detail=_job_lines),
+        detail=_job_lines, legend=False, total=clock_total, named=("technician", "name")),
     "operations": Steps(
         keys=(Key("Pay type", "pay_types", "pay_type", "coalesce(nullif(pay_type, ''), 'customer') = {value}"),),
         items_title="Documents", items=_labour_documents, item_label="Document", item_column="document",

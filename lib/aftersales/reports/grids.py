@@ -279,3 +279,31 @@ def sales_headline(total: pd.DataFrame, prior_total: pd.DataFrame) -> dict:
         "invoices": int(now["invoices"]),
         "credits": int(now["credits"]),
     }
+
+
+#: A chart of days spanning more days than this (two months) draws one point per ISO week (`weekly`).
+WEEKS_AFTER_DAYS = 62
+
+
+def day_span(days: pd.Series) -> int:
+    """Days from the first to the last of `days`, both counted (0 when there is none)."""
+    found = pd.to_datetime(days).dropna()
+    return 0 if found.empty else int((found.max() - found.min()).days) + 1
+
+
+def weekly(rows: pd.DataFrame, day: str = "date") -> pd.DataFrame:
+    """Daily sales rows summed per ISO week (Monday to Sunday, the period's days only): one row per
+    week present, `week` its Monday, `iso_week` its number, `days` the days with sales in it, each
+    money column (`SALES_MEASURES`, and sales/margin where present) summed, and GP% from the week's
+    sums (profit — or margin — ÷ gross × 100), never an average of the days' GP%."""
+    sums = [c for c in (*SALES_MEASURES, "sales", "margin") if c in rows]
+    days = pd.to_datetime(rows[day])
+    monday = (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.normalize()
+    frame = rows[sums].astype("float64").assign(week=monday)
+    out = frame.groupby("week", sort=True)[sums].sum().reset_index()
+    out.insert(1, "iso_week", [int(w.isocalendar()[1]) for w in out["week"]])
+    out.insert(2, "days", frame.groupby("week", sort=True).size().to_numpy().astype("int64"))
+    out = tidy(out, sums)
+    profit = "profit" if "profit" in out else "margin"
+    out["gp_pct"] = ratio(out[profit], out["gross"]) if {profit, "gross"} <= set(out) else float("nan")
+    return out

@@ -40,7 +40,13 @@ GRIDS = {
 #: Columns shown beside a grid (HTML only; the CSV keeps the SPEC's columns).
 RATE_COLUMNS = ("hours_sold", "net_per_hour")
 #: How those columns are shown (present.display reads it).
-DISPLAY = {"money": ("net_per_hour",), "hours": ("hours_sold",), "labels": {"net_per_hour": "Net per hour"}}
+DISPLAY = {"money": ("net_per_hour", "labour_rate"),
+           # a line's times in the source's units and in hours (the explorer's lines, drill.labour_lines)
+           "hours": ("hours_sold", "allowed_units", "taken_units", "allowed_hours", "taken_hours"),
+           "labels": {"net_per_hour": "Net per hour", "allowed_units": "Allowed time (units)",
+                      "taken_units": "Time taken (units)", "allowed_hours": "Allowed (hours)",
+                      "taken_hours": "Taken (hours)", "minutes_per_unit": "Minutes per unit",
+                      "contribution_pct": "Contribution %", "labour_rate": "Rate per unit"}}
 
 
 def invoiced(lines: Lines):
@@ -182,6 +188,8 @@ class LabourReport:
     quality: "DataQuality"
     headline: dict
     notes: list[str] = field(default_factory=list)
+    #: Every document of the period (what `documents` lists the first of; the page's drill-down holds the latest).
+    every_document: pd.DataFrame | None = None
 
 
 def build(ctx) -> LabourReport:
@@ -212,7 +220,8 @@ def build(ctx) -> LabourReport:
         quality.add("invoiced lines without a doc_type", untyped,
                     "counted in the sums and in Documents, neither as invoice nor as credit", detail)
     notes: list[str] = []
-    docs = listed_documents(ctx, documents(lines, accounts), limit, notes)
+    every = documents(lines, accounts)
+    docs = listed_documents(ctx, every, limit, notes)
     ctx.save_all(grids)
     ctx.record(
         headline=head,
@@ -220,7 +229,7 @@ def build(ctx) -> LabourReport:
         rows={"read": read, "used": used, "set_aside": read - used},
         quality=quality.checks,
     )
-    return LabourReport(grids, shown, docs, quality, head, notes)
+    return LabourReport(grids, shown, docs, quality, head, notes, every)
 
 
 def tiles(head: dict) -> list[dict]:

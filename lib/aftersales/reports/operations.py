@@ -28,6 +28,11 @@ SUMMARY_COLUMNS = (
 #: The Repair-orders figures compared with the prior year (`repair_orders_change`).
 REPAIR_ORDER_FIGURES = ("ros", "hours_sold", "hours_per_ro", "labour_net", "labour_per_ro", "workshop_parts_net",
                         "parts_per_ro", "parts_to_labour", "elr", "gross_profit")
+#: The unit each Repair-orders figure is shown in (a count whole, hours and money with 2 decimals,
+#: parts to labour as a factor), for its value, prior value and change alike.
+FIGURE_UNITS = {"ros": "count", "hours_sold": "hours", "hours_per_ro": "hours", "labour_net": "money",
+                "labour_per_ro": "money", "workshop_parts_net": "money", "parts_per_ro": "money",
+                "parts_to_labour": "factor", "elr": "money", "gross_profit": "money"}
 #: The columns of tables/operations/pay_types.csv, after the key `pay_type`.
 PAY_TYPE_COLUMNS = ("ros", "hours_sold", "labour_net", "labour_profit", "labour_gp_pct", "elr",
                     "hours_mix_pct", "parts_net", "parts_profit")

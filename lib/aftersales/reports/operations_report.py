@@ -197,8 +197,11 @@ def _in_words(grid: Grid, labels: dict[str, str]) -> Grid:
 
 
 def _change_in_words(change: pd.DataFrame) -> pd.DataFrame:
+    """The Repair-orders change for the page: each figure in words, with the unit its value, prior
+    and change are shown in (`shown_as`: ROs a whole count, hours and money with 2 decimals)."""
     names = op.KPI_OF["summary"]
-    return change.assign(figure=change["figure"].map(lambda f: names.get(f, f)))
+    return change.assign(shown_as=change["figure"].map(op.FIGURE_UNITS),
+                         figure=change["figure"].map(lambda f: names.get(f, f)))
 
 
 # ---------------------------------------------------------------- data quality

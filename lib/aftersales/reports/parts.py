@@ -201,6 +201,8 @@ class PartsReport:
     quality: "DataQuality"
     headline: dict
     notes: list[str] = field(default_factory=list)
+    #: Every document of the period (what `documents` lists the first of; the page's drill-down holds the latest).
+    every_document: pd.DataFrame | None = None
 
 
 def build(ctx) -> PartsReport:
@@ -243,7 +245,8 @@ def build(ctx) -> PartsReport:
                     "not in Purchasing (only outstanding quantities are aged)")
         quality.add("order lines created after as-of", int(skipped["later"].iloc[0]),
                     "not in Purchasing (data after as-of never counts)")
-    docs = listed_documents(ctx, documents(lines, accounts), limit, notes)
+    every = documents(lines, accounts)
+    docs = listed_documents(ctx, every, limit, notes)
     ctx.save_all(grids)
     ctx.record(
         headline=head,
@@ -251,7 +254,7 @@ def build(ctx) -> PartsReport:
         rows={"read": read, "used": read, "set_aside": 0},
         quality=quality.checks,
     )
-    return PartsReport(grids, docs, quality, head, notes)
+    return PartsReport(grids, docs, quality, head, notes, every)
 
 
 def listed_documents(ctx, every: pd.DataFrame, limit: int, notes: list[str]) -> pd.DataFrame:

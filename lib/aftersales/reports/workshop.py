@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from aftersales.reports.formulas import tidy
-from aftersales.reports.grids import Grid, capped, top_rows
+from aftersales.reports.grids import Grid, capped, relation, sql_date, top_rows
 from aftersales.reports.quality import DataQuality
 from aftersales.reports.workshop_hours import (
     COLUMNS,
@@ -56,10 +56,10 @@ from aftersales.reports.workshop_lists import (
 
 __all__ = [
     "CHART_TECHNICIANS", "CLOCK_ORDER", "COLUMNS", "DISPLAY", "HAS_TECHNICIAN", "HISTORY_COLUMNS", "HOUR_COLUMNS",
-    "KPIS", "MEASURES", "ON_JOB", "RATIO_COLUMNS", "UTIL_NOTE", "WorkshopReport", "build", "charted",
-    "clocking_hours", "clockings_without_line", "headline", "history", "idle_without_flag", "line_hours",
-    "lines_without_technician", "open_clockings", "productivity", "target_lines", "technician_names",
-    "technicians", "tiles", "undated_invoiced_lines",
+    "KPIS", "MEASURES", "ON_JOB", "RATIO_COLUMNS", "TILE_RATIOS", "UTIL_NOTE", "WorkshopReport", "build", "charted",
+    "clocking_hours", "clockings_without_line", "headline", "history", "idle_without_flag", "landing_tile",
+    "line_hours", "lines_without_technician", "open_clockings", "prior_ratios", "productivity", "target_lines",
+    "technician_names", "technicians", "tiles", "undated_invoiced_lines",
 ]
 
 #: How the report's own columns are shown (present.display reads it).
@@ -67,37 +67,49 @@ DISPLAY = {"hours": ("hours",), "labels": {"in": "In", "out": "Out", "line": "Li
 
 
 UTIL_NOTE = (
-    "Util% is Taken ÷ Attended × 100: the hours taken on the lines invoiced in the period per hour "
-    "the technician was attended (clocked on jobs, productive idle and non-productive idle). The "
-    "source screen prints “Util% = Taken / Charged × 100”, which divides hours by money and so has "
-    "no meaning as a percentage; the workbook uses attended hours, the industry's definition, which is "
-    "also the only one for which Pro% = Util% × Effi% ÷ 100 is the hours sold per hour attended."
+    "How to read the three ratios: utilisation (Util%) is the share of the hours the technicians were "
+    "at work that went into the jobs invoiced in the period; efficiency (Effi%) compares the hours sold "
+    "on those jobs with the hours they took (above 100 % the jobs were done in less time than was sold); "
+    "productivity (Pro%) is the hours sold for every hour at work, and equals Util% × Effi% ÷ 100. The "
+    "tiles compare each ratio with the same dates a year earlier (green when it rose, red when it fell) "
+    "and with its target."
 )
 
+#: The ratios the tiles compare with the prior year and their targets (setting `workshop_targets`).
+TILE_RATIOS = (("pro_pct", "productivity", "Workshop productivity (Pro%)"),
+               ("util_pct", "utilisation", "Utilisation (Util%)"),
+               ("effi_pct", "efficiency", "Efficiency (Effi%)"))
+
 KPIS = {
-    "Line hours": "time units × minutes per unit ÷ 60 × contribution ÷ 100 (a line split between "
-    "technicians credits each its share; 60-minute units are hours, 6-minute units tenths)",
+    "Line hours": "the hours a labour line counts for a technician: time units × minutes per unit ÷ 60 × the "
+    "technician's share of the line in % ÷ 100 (a line split between technicians credits each its share; "
+    "60-minute units are hours, 6-minute units tenths)",
     "Clocking hours": "clock-out − clock-in; a clocking counts whole on the day of its clock-in (one "
-    "across midnight belongs to the day it started); an open clocking counts nowhere",
+    "across midnight belongs to the day it started); a clocking not yet clocked off counts nowhere",
     "Open": "allowed hours of the technician's lines raised before the first day and not invoiced "
     "before it (un-invoiced, or invoiced on or after the first day)",
     "Close": "allowed hours of the technician's lines raised on or before the last day and not "
     "invoiced by it (un-invoiced, or invoiced after the last day)",
-    "Direct": "hours clocked to jobs (a WIP number on the clocking)",
-    "Indirect": "hours clocked to productive idle codes",
-    "Idle": "hours clocked to non-productive idle codes (and idle codes without a productive flag)",
-    "Attended": "Direct + Indirect + Idle",
-    "Allowed": "allowed hours of the technician's lines invoiced in the period (hours sold)",
-    "Taken": "taken hours of those lines",
-    "Charged": "Net labour value of those lines (Gross − discount, credited by contribution)",
-    "Idle%": "Idle ÷ Attended × 100",
-    "Util%": "Taken ÷ Attended × 100 (utilisation; see the note on the source screen's formula)",
-    "Effi%": "Allowed ÷ Taken × 100 (efficiency)",
-    "Pro%": "Allowed ÷ Attended × 100 (productivity) = Util% × Effi% ÷ 100 wherever both exist",
+    "Direct": "hours clocked to jobs (a clocking that names a job)",
+    "Indirect": "hours clocked to productive idle codes (such as training or cleaning the workshop)",
+    "Idle": "hours clocked to non-productive idle codes (and idle codes not marked either way)",
+    "Attended": "the hours at work: Direct + Indirect + Idle",
+    "Allowed": "hours sold: the allowed hours of the technician's lines invoiced in the period",
+    "Taken": "the hours those lines took",
+    "Charged": "the labour money of those lines: Net (Gross − discount), each technician's share",
+    "Idle%": "share of the hours at work lost to non-productive idle: Idle ÷ Attended × 100",
+    "Util%": "utilisation, the share of the hours at work spent on the invoiced jobs: Taken ÷ Attended × 100",
+    "Effi%": "efficiency, hours sold per hour taken on the jobs: Allowed ÷ Taken × 100 (above 100: jobs done "
+    "in less time than was sold)",
+    "Pro%": "productivity, hours sold per hour at work: Allowed ÷ Attended × 100 = Util% × Effi% ÷ 100",
+    "vs prior year": "a tile's ratio − the same ratio over the same dates a year earlier, in percentage points "
+    "(pts); green when it rose, red when it fell. The prior year's ratios come from its summed hours, "
+    "from the lines invoiced and the clockings of those dates",
+    "vs target": "a tile's ratio − its target in the settings (workshop_targets), in percentage points",
     "Totals": "the totals row sums the hours and money; its percentages are ratios of the summed hours",
     "Empty ratios": "a ratio whose denominator is 0 is empty, not 0",
     "After as-of": "lines raised after as-of are ignored; a line invoiced after as-of is still work in "
-    "progress; a clocking not clocked off by the end of as-of is open",
+    "progress; a clocking not clocked off by the end of as-of counts nowhere",
 }
 
 
@@ -148,8 +160,7 @@ def build(ctx) -> WorkshopReport:
                         technician_names(clockings, as_of, _codes(line_sums, clock_sums), since=start))
     targets = {k: float(v) for k, v in ctx.params["workshop_targets"].items()}
     head = headline(grid.total, targets)
-    prior = period.prior()
-    head["pro_pct_prior"] = productivity(labour, clockings, prior.start, prior.last, prior.as_of)
+    head |= prior_ratios(labour, clockings, period.prior())
     notes = [UTIL_NOTE]
 
     quality = DataQuality()
@@ -193,7 +204,7 @@ def build(ctx) -> WorkshopReport:
     ctx.save(grid, "technicians")
     ctx.record(
         headline=head,
-        tiles=tiles(head)[:1],
+        tiles=[landing_tile(head)],
         rows={"read": read, "used": read - set_aside, "set_aside": set_aside},
         quality=quality.checks,
     )
@@ -201,35 +212,57 @@ def build(ctx) -> WorkshopReport:
     return WorkshopReport({"technicians": grid}, hist, quality, head, targets, notes, chart, scope)
 
 
+def prior_ratios(labour, clockings, prior) -> dict[str, float]:
+    """Util%, Effi% and Pro% of every technician together over the `prior` period (the tiles'
+    prior year), as `util_pct_prior`, `effi_pct_prior`, `pro_pct_prior`: the technicians grid's
+    totals row, ratios of the summed hours, from the lines invoiced in the period only (Open and
+    Close, which need every line ever raised, are not wanted here)."""
+    start, last, as_of = prior.start, prior.last, prior.as_of
+    invoiced = relation(labour).filter(f"date_edit BETWEEN {sql_date(start)} AND {sql_date(last)}")
+    clocked = clocking_hours(clockings, start, last, as_of) if clockings is not None else None
+    total = _technicians(line_hours(invoiced, start, last, as_of), clocked, {}).total
+    found = total is not None and len(total)
+    return {f"{c}_prior": float(total[c].iloc[0]) if found else float("nan")
+            for c in ("util_pct", "effi_pct", "pro_pct")}
+
+
 def tiles(head: dict) -> list[dict]:
-    """The Workshop headline tiles: Pro% first (the landing page's), then Util%, Effi%, hours."""
+    """The Workshop headline tiles: Pro% first (the landing page's), then Util%, Effi%, hours.
+
+    Each ratio shows its change against the same dates a year earlier (coloured: a rise is good)
+    and, in a second plain line, against its target; a headline without prior-year figures (the
+    analyst's filtered view) shows the target alone, one whose prior year has none says so."""
     targets = head.get("targets", {})
+    out = []
+    for column, target_name, title in TILE_RATIOS:
+        value = head[column]
+        tile = {"label": title, "value": value, "kind": "ratio"}
+        if f"{column}_prior" in head:
+            before = head[f"{column}_prior"]
+            if value != value or before != before:
+                tile["change_text"] = "no prior-year figure"
+            else:
+                tile |= {"change": value - before, "change_text": f"{value - before:+.1f} pts vs prior year"}
+        target = targets.get(target_name)
+        if target is not None:
+            tile["target_text"] = (f"target {target:g} %" if value != value
+                                   else f"{value - target:+.1f} pts vs target {target:g} %")
+        out.append(tile)
+    return [*out,
+            {"label": "Hours attended", "value": head["attended"], "kind": "hours"},
+            {"label": "Hours sold", "value": head["allowed"], "kind": "hours"},
+            {"label": "Labour charged", "value": head["charged"], "kind": "money"}]
 
-    def against(value: float, name: str) -> dict:
-        target = targets.get(name)
-        if target is None or value != value:
-            return {}
-        return {"change": value - target, "change_text": f"{value - target:+.1f} pts vs target {target:g} %"}
 
-    def against_prior(value: float) -> dict:
-        before = head.get("pro_pct_prior", float("nan"))
-        target = targets.get("productivity")
-        target_text = f" · target {target:g} %" if target is not None else ""
-        if value != value or before != before:
-            return {"change_text": f"no prior-year figure{target_text}"}
-        return {"change": value - before, "change_text": f"{value - before:+.1f} pts vs prior year{target_text}"}
-
-    return [
-        {"label": "Workshop productivity (Pro%)", "value": head["pro_pct"], "kind": "ratio",
-         **against_prior(head["pro_pct"])},
-        {"label": "Utilisation (Util%)", "value": head["util_pct"], "kind": "ratio",
-         **against(head["util_pct"], "utilisation")},
-        {"label": "Efficiency (Effi%)", "value": head["effi_pct"], "kind": "ratio",
-         **against(head["effi_pct"], "efficiency")},
-        {"label": "Hours attended", "value": head["attended"], "kind": "hours"},
-        {"label": "Hours sold", "value": head["allowed"], "kind": "hours"},
-        {"label": "Labour charged", "value": head["charged"], "kind": "money"},
-    ]
+def landing_tile(head: dict) -> dict:
+    """The Pro% tile of the landing page, which shows one line under a figure: the change vs the
+    prior year (coloured) and the target."""
+    tile = dict(tiles(head)[0])
+    tile.pop("target_text", None)
+    target = head.get("targets", {}).get("productivity")
+    if target is not None:
+        tile["change_text"] = " · ".join(t for t in (tile.get("change_text", ""), f"target {target:g} %") if t)
+    return tile
 
 
 def target_lines(targets: dict) -> dict[str, float]:

@@ -54,6 +54,20 @@ def _alerts(run: Path) -> list[dict]:
         return [{k: restored(v) if isinstance(v, str) else v for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
+def _owner_names(run: Path) -> dict[str, str]:
+    """Owner code → the rep's name, from the run's accounts owners table (empty without one)."""
+    path = run / "tables" / "accounts" / "owners.csv"
+    if not path.exists():
+        return {}
+    import csv
+
+    from aftersales.present.csvtables import restored
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        return {restored(row["owner"]): restored(row["name"]) for row in csv.DictReader(handle)
+                if row.get("owner") and row.get("name")}
+
+
 def missing_check(missing: dict | None) -> dict:
     """The data-quality check of branch codes on lines missing from `branches` (SPEC §6.1): rows and codes."""
     missing = missing or {}
@@ -91,7 +105,8 @@ def finish(run: Path, out: Path, *, period: Period, reports, statuses: dict, set
     present.use_settings(settings)
     page = landing_page(period=period, dealer=settings["dealer_name"], reports=report_rows, alerts=alerts,
                         summaries=summaries, thresholds=settings.get("alerts", {}), workbook=book, pacing=pacing,
-                        scope=scope, league=league, missing_branches=missing_branches, branch_packs=branch_packs)
+                        scope=scope, league=league, missing_branches=missing_branches, branch_packs=branch_packs,
+                        owner_names=_owner_names(run))
     (run / "index.html").write_text(page, encoding="utf-8")
     manifest = {
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

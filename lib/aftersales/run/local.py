@@ -9,9 +9,11 @@ ran (`publish_notebooks`), so that the pack is the same byte for byte whichever 
 
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -41,6 +43,7 @@ def start_order(reports: Sequence[str]) -> list[str]:
 def _kernel_home() -> str:
     """A private Jupyter data folder whose `aftersales` kernel is this very Python."""
     home = Path(tempfile.mkdtemp(prefix="aftersales-kernel-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)  # removed when the run's process ends
     spec = home / "kernels" / "aftersales"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({

@@ -185,8 +185,42 @@
     draw();
   }
 
-  function all() { Array.prototype.forEach.call(document.querySelectorAll("table.as-grid"), setup); }
+  // A table wider than its box scrolls sideways under its first column (the style sheet keeps it in
+  // place): while it is wider, the box is marked (`as-overflow`, a faded right edge until the last
+  // column is in view, `as-at-end`) and a line above it says so. Sizes are only read, never set.
+  var watcher = window.ResizeObserver ? new ResizeObserver(function (seen) {
+    seen.forEach(function (s) { var box = s.target._asBox || s.target; if (box._asHint) measure(box); });
+  }) : null;
+  function measure(box) {
+    var over = box.scrollWidth > box.clientWidth + 1;
+    var end = !over || box.scrollLeft + box.clientWidth >= box.scrollWidth - 1;
+    if (over !== box.classList.contains("as-overflow")) box.classList.toggle("as-overflow", over);
+    if (end !== box.classList.contains("as-at-end")) box.classList.toggle("as-at-end", end);
+    if (box._asHint.hidden === over) box._asHint.hidden = !over;
+  }
+  function cue(box) {
+    if (!box._asHint) {
+      var hint = element("div", "as-scroll-hint", "More columns: scroll the table sideways \u2192");
+      hint.hidden = true;
+      box.parentNode.insertBefore(hint, box);
+      box._asHint = hint;
+      box.addEventListener("scroll", function () { measure(box); }, { passive: true });
+      if (watcher) {
+        watcher.observe(box);
+        var table = box.querySelector("table");
+        if (table) { table._asBox = box; watcher.observe(table); }
+      }
+    }
+    measure(box);
+  }
+  function cues() { Array.prototype.forEach.call(document.querySelectorAll(".as-wide"), cue); }
+
+  function all() {
+    Array.prototype.forEach.call(document.querySelectorAll("table.as-grid"), setup);
+    cues();
+  }
   window.asGridSetup = all;
+  window.addEventListener("resize", cues);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", all);
   all();
 })();
