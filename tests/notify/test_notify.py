@@ -376,3 +376,71 @@ def test_send_on_run_only_when_switched_on_with_a_server(tmp_path, server):
     text = notify.send_on_run(run, settings(send_on_run=True, smtp=address))
     assert text == f"Alert emails sent through {address}: 4."
     assert len(box.messages) == 4
+
+
+class Watching(Mailbox):
+    """A mailbox that notes, for each message, whether the run's pack was already in place."""
+
+    def __init__(self, pack: Path):
+        super().__init__()
+        self.pack, self.in_place = pack, []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.in_place.append((self.pack / "manifest.json").exists())
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _send_on_run_source(tmp_path: Path, address: str) -> tuple[Path, Path]:
+    """A source whose document D1 (Net 200) is a large document of A1 (owner R1) at a limit of 100, and
+    settings that send on run through `address`."""
+    from factory import make_source
+
+    folder = make_source(tmp_path / "src", parts_lines=[dict(date_edit="2024-03-04", quantity=1, selling_price=200)],
+                         labour_lines=[{}], accounts=[dict(email="buyer@a1.example")], clockings=[{}],
+                         sales_reps=[dict(email="r1@dealer.example")])
+    settings_file = tmp_path / "send.yaml"
+    settings_file.write_text(f"alerts:\n  large_document: 100\nnotify:\n  smtp: \"{address}\"\n  send_on_run: true\n",
+                             encoding="utf-8")
+    return folder, settings_file
+
+
+def test_a_run_sends_its_owner_emails_once_when_the_pack_is_in_place(tmp_path, server):
+    """With `send_on_run`, `aftersales run` sends each owner email once, from the run and only after the
+    pack is in place (never from the report's notebook, which a retry would run again)."""
+    out = tmp_path / "pack"
+    box = Watching(out)
+    folder, settings_file = _send_on_run_source(tmp_path, server(box))
+    assert main(["run", "--source", str(folder), "--from", "2024-03-01", "--to", "2024-03-15", "--as-of",
+                 "2024-03-15", "--reports", "accounts", "--params", str(settings_file), "--out", str(out)]) == 0
+    owner_files = sorted((out / "emails").glob("*.eml"))
+    assert [p.name for p in owner_files] == ["R1.eml"]
+    assert [rcpts for _, rcpts, _ in box.messages] == [["r1@dealer.example"]]
+    assert box.in_place == [True]
+    page = (out / "accounts.html").read_text(encoding="utf-8")
+    assert "Alert emails sent" not in page  # the page is written before anything is sent
+
+
+def test_a_run_whose_accounts_report_fails_sends_nothing_on_run(tmp_path, server):
+    """A later cell of the Accounts notebook fails after the emails are written: the run sends none."""
+    import json
+    import os
+    import sys
+
+    from aftersales import config
+
+    box = Mailbox()
+    folder, settings_file = _send_on_run_source(tmp_path, server(box))
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(config.NOTEBOOK_DIR, notebooks)
+    book = json.loads((notebooks / "accounts.ipynb").read_text(encoding="utf-8"))
+    book["cells"].append({"cell_type": "code", "execution_count": None, "id": "cell-fails", "metadata": {},
+                          "outputs": [], "source": ["raise RuntimeError('a later cell fails')"]})
+    (notebooks / "accounts.ipynb").write_text(json.dumps(book), encoding="utf-8")
+    out = tmp_path / "pack"
+    done = subprocess.run([sys.executable, "-m", "aftersales", "run", "--source", str(folder), "--from", "2024-03-01",
+                           "--to", "2024-03-15", "--as-of", "2024-03-15", "--reports", "accounts", "--params",
+                           str(settings_file), "--out", str(out)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "AFTERSALES_NOTEBOOKS": str(notebooks)})
+    assert done.returncode == 1 and "a later cell fails" in done.stderr
+    assert list((out / "emails").glob("*.eml")), "the emails were written before the failing cell"
+    assert box.messages == []

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from aftersales.notify.mime import one_line, single_address
 from aftersales.notify.outreach import OUTREACH_DIR, outreach_messages
 from aftersales.notify.owners import EMAILS_DIR, owner_messages, read_pacing, report_link
-from aftersales.notify.sending import send_on_run
 
 if TYPE_CHECKING:  # pandas is imported by the report, not by `aftersales notify`
     import pandas as pd
@@ -79,9 +78,9 @@ def unusable_emails(info: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
 
 def deliver(ctx, rep):
     """The Accounts report's emails: the owner emails and outreach drafts written into the run
-    folder (a run's only), then sent when the settings say so; returns the report with the files
-    written in `emails`, what sending did in `notes`, and the email cells that could not be used
-    in its data quality."""
+    folder (a run's only); returns the report with the files written in `emails` and the email cells
+    that could not be used in its data quality. Sending is the run's, once the pack is in place
+    (`notify.send_on_run`, run/runner.py) or `aftersales notify`'s — never a notebook's."""
     from aftersales.reports import alerts as alert_rules
 
     if ctx.out_dir is None:
@@ -96,6 +95,4 @@ def deliver(ctx, rep):
     written = write_run_emails(ctx.out_dir, rep.alerts, alert_rules.declining_accounts(rep.alerts), rep.info,
                                rep.reps, ctx.params, period_text=ctx.period_text, month=f"{ctx.period.end:%B %Y}")
     rep.emails = [str(p.relative_to(ctx.out_dir)) for p in written]
-    if ctx.params["notify"]["send_on_run"]:
-        rep.notes.append(send_on_run(ctx.out_dir, ctx.params))
     return rep

@@ -319,6 +319,8 @@ def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str
         if full:
             raise OSError(errno.ENOSPC, f"no space left while writing {', '.join(full)}")
         folder.swap(tmp, out)
+        if settings["notify"].get("send_on_run"):
+            _send_owner_emails(packs, statuses, settings, progress)
         if settings["notify"].get("digest_on_run"):  # once the pack is in place: the digests read it
             from aftersales.notify.digest import digest_on_run
 
@@ -330,6 +332,19 @@ def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str
         snapshot_file.unlink(missing_ok=True)
         Path(f"{snapshot_file}.wal").unlink(missing_ok=True)
     return statuses
+
+
+def _send_owner_emails(packs: list[_Pack], statuses: dict[str, dict], settings, progress) -> None:
+    """`notify.send_on_run`: send each pack's owner emails once the whole tree is in place, from this
+    process, and only for a pack whose Accounts report succeeded — never from a report's task, which a
+    failing later cell or an executor's retry (Dask runs a lost task again) would make send too early or
+    twice."""
+    from aftersales.notify.sending import send_on_run
+
+    for pack in packs:
+        if statuses.get(pack.key("accounts"), {}).get("status") == "ok":
+            said = send_on_run(pack.out, settings)
+            progress(f"{pack.label}: {said}" if pack.label else said)
 
 
 def _execute(request: RunRequest, packs: list[_Pack], jobs: int, settings, progress,
