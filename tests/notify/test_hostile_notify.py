@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aftersales import config, notify, params
+from aftersales import notify, params
 from aftersales.cli import main
 from aftersales.notify import run_emails
 from factory import make_source
@@ -223,12 +222,9 @@ def test_emails_that_fail_to_be_written_leave_no_email_behind(tmp_path, monkeypa
 def test_a_run_whose_accounts_notebook_fails_after_writing_emails_sends_none(tmp_path, server):
     """A run whose Accounts notebook fails in a cell after its emails were written exits 1, and `aftersales
     notify` on that pack sends nothing."""
-    notebooks = tmp_path / "notebooks"
-    shutil.copytree(config.NOTEBOOK_DIR, notebooks)
-    book = json.loads((notebooks / "accounts.ipynb").read_text(encoding="utf-8"))
-    book["cells"].append({"cell_type": "code", "execution_count": None, "id": "cell-fails", "metadata": {},
-                          "outputs": [], "source": ["raise RuntimeError('a later cell fails')"]})
-    (notebooks / "accounts.ipynb").write_text(json.dumps(book), encoding="utf-8")
+    from test_reliability import notebooks_with
+
+    notebooks = notebooks_with(tmp_path, "accounts", "raise RuntimeError('a later cell fails')", last=True)
     folder = make_source(tmp_path / "src", parts_lines=[dict(date_edit="2024-03-04", quantity=1, selling_price=200)],
                          labour_lines=[{}], accounts=[dict(email="buyer@a1.example")], clockings=[{}],
                          sales_reps=[{}])

@@ -422,20 +422,14 @@ def test_a_run_sends_its_owner_emails_once_when_the_pack_is_in_place(tmp_path, s
 
 def test_a_run_whose_accounts_report_fails_sends_nothing_on_run(tmp_path, server):
     """A later cell of the Accounts notebook fails after the emails are written: the run sends none."""
-    import json
     import os
     import sys
 
-    from aftersales import config
+    from test_reliability import notebooks_with
 
     box = Mailbox()
     folder, settings_file = _send_on_run_source(tmp_path, server(box))
-    notebooks = tmp_path / "notebooks"
-    shutil.copytree(config.NOTEBOOK_DIR, notebooks)
-    book = json.loads((notebooks / "accounts.ipynb").read_text(encoding="utf-8"))
-    book["cells"].append({"cell_type": "code", "execution_count": None, "id": "cell-fails", "metadata": {},
-                          "outputs": [], "source": ["raise RuntimeError('a later cell fails')"]})
-    (notebooks / "accounts.ipynb").write_text(json.dumps(book), encoding="utf-8")
+    notebooks = notebooks_with(tmp_path, "accounts", "raise RuntimeError('a later cell fails')", last=True)
     out = tmp_path / "pack"
     done = subprocess.run([sys.executable, "-m", "aftersales", "run", "--source", str(folder), "--from", "2024-03-01",
                            "--to", "2024-03-15", "--as-of", "2024-03-15", "--reports", "accounts", "--params",

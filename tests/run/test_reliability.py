@@ -34,12 +34,13 @@ def source(tmp_path_factory):
     return make_source(folder, parts_lines=LINES, accounts=[dict()], labour_lines=[dict()], clockings=[dict()])
 
 
-def notebooks_with(tmp_path: Path, report: str, code: str) -> Path:
-    """A copy of the report notebooks in which `report` runs `code` after its first cell."""
+def notebooks_with(tmp_path: Path, report: str, code: str, last: bool = False) -> Path:
+    """A copy of the report notebooks in which `report` runs `code` after its first cell (or, `last`,
+    after every other cell)."""
     folder = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOK_DIR, folder)
     nb = nbformat.read(folder / f"{report}.ipynb", as_version=4)
-    nb.cells.insert(2, nbformat.v4.new_code_cell(code))
+    nb.cells.insert(len(nb.cells) if last else 2, nbformat.v4.new_code_cell(code))
     nbformat.write(nb, folder / f"{report}.ipynb")
     return folder
 
