@@ -4,21 +4,18 @@ and the principal, each with only their own figures, readable on a phone and as 
 from __future__ import annotations
 
 import json
-import socket
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from mailserver import Mailbox, bodies, free_port, parse
 
 from aftersales import notify, params
 from aftersales.cli import main
 from aftersales.params import ParamsError
+from browser import ARGS, CHROMIUM
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
 LONG_NAME = "NorthwesternRegionalCommercialVehicleMaintenancePartnershipFleetServicesLimited"  # no break in it
 
 PACING_HEAD = ("measure,mtd,elapsed_days,total_days,projected,budget,target_to_date,pace_pct,"
@@ -78,38 +75,6 @@ def settings_of(run: Path) -> dict:
     return notify.run_settings(run)
 
 
-def parse(data: bytes):
-    return BytesParser(policy=policy.default).parsebytes(data)
-
-
-def bodies(msg) -> tuple[str, str]:
-    return msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every message."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-    def by_recipient(self) -> dict[str, object]:
-        got: dict[str, list] = {}
-        for rcpts, content in self.messages:
-            for rcpt in rcpts:
-                got.setdefault(rcpt, []).append(parse(content))
-        return got
-
-
 @pytest.fixture
 def smtp():
     """A real SMTP server on loopback; yields (mailbox, 'host:port')."""
@@ -125,7 +90,7 @@ def test_each_recipient_gets_one_email_with_only_their_own_figures(tmp_path, smt
     run = make_run(tmp_path / "run", digest_when="always")
     box, address = smtp
     assert main(["notify", str(run), "--smtp", address, "--digest"]) == 0
-    got = box.by_recipient()
+    got = box.all_by_recipient()
     assert sorted(got) == ["bob@example.com", "boss@example.com", "desk@example.com", "north@example.com",
                            "rita@example.com", "south@example.com"]
     assert all(len(mails) == 1 for mails in got.values()), "one email each"
@@ -190,7 +155,7 @@ def test_digest_when_alerts_sends_only_to_whom_has_alerts(tmp_path, smtp):
     box, address = smtp
     outcome = notify.send_digests(run, address)
     assert sorted(outcome.sent) == ["branch-N1.eml", "owner-R1.eml", "owner-R2.eml", "principal.eml"]
-    assert sorted(box.by_recipient()) == ["bob@example.com", "boss@example.com", "north@example.com",
+    assert sorted(box.all_by_recipient()) == ["bob@example.com", "boss@example.com", "north@example.com",
                                           "rita@example.com"], "Carl (no alert) and South (no alert) get nothing"
 
 

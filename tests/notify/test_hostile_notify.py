@@ -7,21 +7,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from mailserver import Mailbox
 
 from aftersales import notify, params
 from aftersales.cli import main
 from aftersales.notify import run_emails
 from factory import make_source
-
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
-from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
 PERIOD_TEXT = "01 Mar 2024 to 31 Mar 2024 · as of 31 Mar 2024"
 TWO = "rita@dealer.example, evil@x.example"
@@ -48,45 +46,6 @@ def write_run(folder: Path, alerts: list[dict], contacts: dict[str, str | None],
                             settings(**notify_values), period_text=PERIOD_TEXT)
     return folder
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every message (envelope sender, recipients, bytes)."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-    def recipients(self) -> list[str]:
-        return sorted(r for _, rcpts, _ in self.messages for r in rcpts)
-
-
-@pytest.fixture
-def server():
-    """Start real SMTP servers on localhost; yields a function (handler, **options) → 'host:port'."""
-    started = []
-
-    def _start(handler, **options):
-        port = free_port()
-        ctl = aiosmtpd_controller.Controller(handler, hostname="127.0.0.1", port=port, **options)
-        ctl.start()
-        started.append(ctl)
-        return f"127.0.0.1:{port}"
-
-    yield _start
-    for ctl in started:
-        ctl.stop()
-
-
-# ---------------------------------------------------------------- point 6: one address per cell
 
 
 def test_an_email_cell_holding_two_addresses_addresses_neither(tmp_path, server):

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 import ssl
 import subprocess
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from mailserver import Mailbox, bodies, free_port
 
 from aftersales import notify, params
 from aftersales.cli import main
-
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
-from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
 PERIOD_TEXT = "01 Mar 2024 to 31 Mar 2024 · as of 31 Mar 2024"
 
@@ -53,14 +49,6 @@ def write_run(folder: Path, **notify_values) -> Path:
     declining = ALERTS[ALERTS["rule"] == "sales_decline"][["account", "name", "owner", "owner_email", "owner_name"]]
     notify.write_run_emails(folder, ALERTS, declining, INFO, REPS, settings(**notify_values), period_text=PERIOD_TEXT)
     return folder
-
-
-def parse(data: bytes):
-    return BytesParser(policy=policy.default).parsebytes(data)
-
-
-def bodies(msg) -> tuple[str, str]:
-    return (msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content())
 
 
 # ---------------------------------------------------------------- writing
@@ -208,49 +196,6 @@ def test_report_link_defaults_to_the_final_run_folder(tmp_path):
 
 # ---------------------------------------------------------------- sending
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every message; refuses the addresses in `refuse`."""
-
-    def __init__(self, refuse=()):
-        self.messages: list[tuple[str, list[str], bytes]] = []
-        self.refuse = set(refuse)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-    def by_recipient(self) -> dict[str, object]:
-        return {rcpt: parse(content) for _, rcpts, content in self.messages for rcpt in rcpts}
-
-
-@pytest.fixture
-def server():
-    """Start a real SMTP server on localhost; yields a function (handler, **options) → 'host:port'."""
-    started = []
-
-    def _start(handler, **options):
-        port = free_port()
-        ctl = aiosmtpd_controller.Controller(handler, hostname="127.0.0.1", port=port, **options)
-        ctl.start()
-        started.append(ctl)
-        return f"127.0.0.1:{port}"
-
-    yield _start
-    for ctl in started:
-        ctl.stop()
 
 
 def test_notify_delivers_each_owner_email(tmp_path, server, capsys):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from aftersales.reports.formulas import tidy
-from aftersales.reports.grids import Grid, capped, relation, sql_date, top_rows
+from aftersales.reports.grids import Grid, capped, top_rows
 from aftersales.reports.quality import DataQuality
 from aftersales.reports.workshop_hours import (
     COLUMNS,
@@ -31,6 +31,7 @@ from aftersales.reports.workshop_hours import (
     _technicians,
     _with_technician,
     clocking_hours,
+    invoiced_ratios,
     line_hours,
     productivity,
     technician_names,
@@ -213,17 +214,10 @@ def build(ctx) -> WorkshopReport:
 
 
 def prior_ratios(labour, clockings, prior) -> dict[str, float]:
-    """Util%, Effi% and Pro% of every technician together over the `prior` period (the tiles'
-    prior year), as `util_pct_prior`, `effi_pct_prior`, `pro_pct_prior`: the technicians grid's
-    totals row, ratios of the summed hours, from the lines invoiced in the period only (Open and
-    Close, which need every line ever raised, are not wanted here)."""
-    start, last, as_of = prior.start, prior.last, prior.as_of
-    invoiced = relation(labour).filter(f"date_edit BETWEEN {sql_date(start)} AND {sql_date(last)}")
-    clocked = clocking_hours(clockings, start, last, as_of) if clockings is not None else None
-    total = _technicians(line_hours(invoiced, start, last, as_of), clocked, {}).total
-    found = total is not None and len(total)
-    return {f"{c}_prior": float(total[c].iloc[0]) if found else float("nan")
-            for c in ("util_pct", "effi_pct", "pro_pct")}
+    """Util%, Effi% and Pro% over the `prior` period (the tiles' prior year) as `util_pct_prior`,
+    `effi_pct_prior`, `pro_pct_prior` (`invoiced_ratios`)."""
+    found = invoiced_ratios(labour, clockings, prior.start, prior.last, prior.as_of)
+    return {f"{c}_prior": v for c, v in found.items()}
 
 
 def tiles(head: dict) -> list[dict]:

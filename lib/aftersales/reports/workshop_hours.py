@@ -187,14 +187,22 @@ def _codes(*frames: pd.DataFrame | None) -> set[str]:
     return {t for frame in frames if frame is not None for t in frame["technician"].dropna()}
 
 
-def productivity(labour: Lines, clockings: Lines | None, start: dt.date, last: dt.date, as_of: dt.date) -> float:
-    """Pro% of every technician together (the technicians grid's total), from the lines
-    invoiced in the period only: Allowed counts no other line, and Open and Close, which
-    need every line ever created, are not wanted here (the prior year's tile)."""
+def invoiced_ratios(labour: Lines, clockings: Lines | None, start: dt.date, last: dt.date,
+                    as_of: dt.date) -> dict[str, float]:
+    """Util%, Effi% and Pro% of every technician together (the technicians grid's totals row, ratios
+    of the summed hours), from the lines invoiced in the period only: Allowed and Taken count no
+    other line, and Open and Close, which need every line ever created, are not wanted here (the
+    tiles' prior year). Empty (NaN) where a denominator is 0."""
     invoiced = relation(labour).filter(f"date_edit BETWEEN {sql_date(start)} AND {sql_date(last)}")
     clocked = clocking_hours(clockings, start, last, as_of) if clockings is not None else None
     total = _technicians(line_hours(invoiced, start, last, as_of), clocked, {}).total
-    return float(total["pro_pct"].iloc[0]) if total is not None and len(total) else float("nan")
+    found = total is not None and len(total)
+    return {c: float(total[c].iloc[0]) if found else float("nan") for c in ("util_pct", "effi_pct", "pro_pct")}
+
+
+def productivity(labour: Lines, clockings: Lines | None, start: dt.date, last: dt.date, as_of: dt.date) -> float:
+    """Pro% of every technician together, from the lines invoiced in the period only (`invoiced_ratios`)."""
+    return invoiced_ratios(labour, clockings, start, last, as_of)["pro_pct"]
 
 
 def _technicians(lines: pd.DataFrame, clocked: pd.DataFrame | None, names: dict[str, str]) -> Grid:

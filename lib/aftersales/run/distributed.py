@@ -213,16 +213,10 @@ def _task_settings(parameters: Mapping) -> str:
 
 def _versions(names: Sequence[str] | None = None) -> dict[str, str]:
     """What the pack's bytes depend on: Python's major.minor and the packages the manifest lists."""
-    from importlib import metadata
+    from aftersales.run import finish
 
-    if names is None:
-        from aftersales.run.finish import PACKAGES as names
-    out = {"python": ".".join(platform.python_version_tuple()[:2])}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
+    out = finish.versions(finish.PACKAGES if names is None else names)
+    out["python"] = ".".join(platform.python_version_tuple()[:2])
     return out
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import platform
 import shutil
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -22,9 +23,10 @@ PACKAGES = ("aftersales", "duckdb", "pandas", "numpy", "matplotlib", "papermill"
 log = logging.getLogger(__name__)
 
 
-def versions() -> dict[str, str]:
+def versions(names: Sequence[str] = PACKAGES) -> dict[str, str]:
+    """Python's version and those of `names` (the packages the manifest lists), "not installed" when absent."""
     out = {"python": platform.python_version()}
-    for name in PACKAGES:
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -103,16 +103,20 @@ def file_table(con: duckdb.DuckDBPyConnection, name: str, path: Path, scratch: S
     return parquet_table(con, name, path, scratch)
 
 
+def _read_failure(name: str, path: Path, exc: DataError | OSError) -> DataError:
+    """Table `name`'s error when its file `path` cannot be read: the problem found, or the system's reason."""
+    if isinstance(exc, DataError):
+        return DataError(name, None, exc.problem)
+    return DataError(name, None, f"{path.name} cannot be read: {exc}")
+
+
 def csv_table(name: str, path: Path, scratch: Scratch) -> TableSQL:
     """How table `name` is read from the CSV file `path`: every column as text."""
     info = TableSQL(name, str(path), "csv", scan="", row="row_number() OVER ()")
     try:
         header, ending, bare_cr = _read_csv_header(path)
-    except DataError as err:
-        info.error = DataError(name, None, err.problem)
-        return info
-    except OSError as exc:
-        info.error = DataError(name, None, f"{path.name} cannot be read: {exc}")
+    except (DataError, OSError) as exc:
+        info.error = _read_failure(name, path, exc)
         return info
     if not header:
         info.error = DataError(name, None, f"{path.name} is empty: it has no header line")
@@ -158,11 +162,8 @@ def csv_table(name: str, path: Path, scratch: Scratch) -> TableSQL:
         else:
             where = engine_path(path, scratch, f"{name}.csv")
             lf = ending == "lf"
-    except DataError as err:
-        info.error = DataError(name, None, err.problem)
-        return info
-    except OSError as exc:
-        info.error = DataError(name, None, f"{path.name} cannot be read: {exc}")
+    except (DataError, OSError) as exc:
+        info.error = _read_failure(name, path, exc)
         return info
     # the engine's own line-end detection reads CRLF files (bare CRs inside quotes included); an LF
     # file must be told, or a CR inside a quoted value can make it read the file as CR-ended
