@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", default=",".join(REPORTS), help=f"comma-separated, from {','.join(REPORTS)}")
     run.add_argument("--params", metavar="FILE.yaml", help="settings laid over params/default.yaml")
     run.add_argument("--out", metavar="DIR", help="write the pack to exactly this folder")
-    run.add_argument("--jobs", type=int, metavar="N", help="reports run at once (default: cores)")
+    run.add_argument("--jobs", type=int, metavar="N", help="reports run at once (default: cores + 1)")
     run.add_argument("--no-wait", action="store_true",
                      help="refuse to start when another run writes the same folder (default: wait for it)")
     run.add_argument("--executor", choices=("local", "dask"), default="local",

@@ -66,13 +66,14 @@ def safe_name(code: str) -> str:
     return name
 
 
-def unique_name(name: str, taken: Mapping) -> str:
+def unique_name(name: str, taken: set[str]) -> str:
     """`name` (`<stem>.eml`), or `<stem>-2.eml`, `<stem>-3.eml` … where `taken` has it already, in any
-    case (macOS and Windows do not tell `A1.eml` from `a1.eml`)."""
+    case (macOS and Windows do not tell `A1.eml` from `a1.eml`). `taken` holds the case-folded names
+    given so far; the name returned joins it (one set for a folder's names, not rebuilt per name)."""
     stem, n = name[:-4], 2
-    folded = {str(k).casefold() for k in taken}
-    while name.casefold() in folded:
+    while name.casefold() in taken:
         name, n = f"{stem}-{n}.eml", n + 1
+    taken.add(name.casefold())
     return name
 
 

@@ -71,8 +71,9 @@ def outreach_messages(declining: pd.DataFrame, info: pd.DataFrame, *, settings: 
     contacts = dict(zip(info["account"], info["email"])) if len(info) else {}
     date = format_datetime(dt.datetime.now(dt.timezone.utc))
     out: dict[str, bytes] = {}
+    taken: set[str] = set()
     for account in declining.drop_duplicates("account").to_dict("records"):
-        name = unique_name(safe_name(account["account"]) + ".eml", out)
+        name = unique_name(safe_name(account["account"]) + ".eml", taken)
         out[name] = outreach_message(account, contact=single_address(contacts.get(account["account"])) or "",
                                      settings=settings, date=date)
     return out

