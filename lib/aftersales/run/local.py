@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import sys
@@ -148,7 +149,10 @@ def execute_tasks(tasks: Sequence[Task], jobs: int, timeout: float, progress: Ca
                 task = waiting.pop(0)
                 proc = start_report_process(task.report, task.run_dir, task.parameters, timeout)
                 running[task.key] = (task, proc, time.monotonic())
-            time.sleep(0.05)
+            # woken the moment a report's process ends (its sentinel), at the latest after 0.5 s to
+            # check the time limits: the next report starts at once, not at the next poll
+            if running:
+                multiprocessing.connection.wait([proc.sentinel for _, proc, _ in running.values()], timeout=0.5)
             for key, (task, proc, started) in list(running.items()):
                 if not wait_report(proc, started, timeout):
                     continue
