@@ -12,6 +12,7 @@ its reason instead of a link. Every page is one self-contained file that reads o
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from pathlib import Path
@@ -122,6 +123,15 @@ def _quality(summaries: dict[str, dict], reports) -> list[dict]:
     return out
 
 
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The landing page's template environment, made once: it keeps the compiled template, which a
+    run of 31 packs would otherwise compile 31 times (~0.1 s each)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
+    env.filters["num"] = lambda v: "" if v is None else f"{int(v):,}"
+    return env
+
+
 def landing_page(*, period: Period, dealer: str, reports: list[dict], alerts: list[dict], summaries: dict,
                  thresholds: dict | None = None, workbook: dict | None = None,
                  pacing: Grid | pd.DataFrame | None = None, scope: dict | None = None, league: Grid | None = None,
@@ -135,8 +145,7 @@ def landing_page(*, period: Period, dealer: str, reports: list[dict], alerts: li
     a branch's page (`scope`) names its branch and links back to the group's page when there is one."""
     from markupsafe import Markup
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
-    env.filters["num"] = lambda v: "" if v is None else f"{int(v):,}"
+    env = _environment()
     css, js = static_text(".css"), static_text(".js")
     names = [r["name"] for r in reports]
     table, rules = _alerts_table(alerts, owner_names)
