@@ -190,22 +190,43 @@ def test_a_filter_on_a_parquet_view_is_pushed_into_the_scan(tmp_path, open_sourc
     """Filters on the typed views reach the Parquet reader, so a period of a large table is read cheaply."""
     folder = tmp_path / "pq"
     folder.mkdir()
-    con = duckdb.connect()
-    con.execute(
-        "COPY (SELECT 'D' || i AS document, 'invoice' AS doc_type, DATE '2024-01-01' + i::INT AS date_edit, "
-        "'A1' AS account, NULL::VARCHAR AS wip_no, 'P' AS department, 'S' AS sale_type, 'OP' AS operator, "
-        "'P' || i AS part_no, 1.0 AS quantity, 2.0 AS retail_price, 2.0 AS selling_price, 0.0 AS discount, "
-        "1.0 AS cost_price, NULL::DOUBLE AS menu_normal_value, NULL::DOUBLE AS menu_fixed_value, "
-        "NULL::BOOLEAN AS first_pick, NULL::DOUBLE AS vor_loss FROM range(100) t(i)) "
-        f"TO '{folder / 'parts_lines.parquet'}' (FORMAT parquet)"
-    )
-    con.close()
+    parts_parquet(folder, days=100)
     src = open_source(folder)
     query = "SELECT sum(quantity) FROM parts_lines WHERE date_edit >= DATE '2024-03-01'"
     plan = src.con.execute("EXPLAIN " + query).fetchall()[0][1]
     scan = plan[plan.index("READ_PARQUET"):]
     assert "Filters:" in scan and "date_edit" in scan.split("Filters:", 1)[1]
     assert src.con.execute(query).fetchall() == [(40.0,)]
+
+
+def parts_parquet(folder, days: int, quantity: float = 1.0) -> None:
+    """parts_lines.parquet: one line a day from 1 January 2024 for `days` days, each of `quantity`."""
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT 'D' || i AS document, 'invoice' AS doc_type, DATE '2024-01-01' + i::INT AS date_edit, "
+        "'A1' AS account, NULL::VARCHAR AS wip_no, 'P' AS department, 'S' AS sale_type, 'OP' AS operator, "
+        f"'P' || i AS part_no, {quantity} AS quantity, 2.0 AS retail_price, 2.0 AS selling_price, 0.0 AS discount, "
+        "1.0 AS cost_price, NULL::DOUBLE AS menu_normal_value, NULL::DOUBLE AS menu_fixed_value, "
+        f"NULL::BOOLEAN AS first_pick, NULL::DOUBLE AS vor_loss FROM range({days}) t(i)) "
+        f"TO '{folder / 'parts_lines.parquet'}' (FORMAT parquet)"
+    )
+    con.close()
+
+
+def test_a_source_kept_open_reads_a_parquet_file_replaced_since(tmp_path, open_source):
+    """A source keeps each Parquet file's footer between statements (parquet_metadata_cache), yet an
+    explorer that stays open while the dealer system rewrites its export reads the new file: its rows,
+    not the footer read before."""
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    parts_parquet(folder, days=100)
+    src = open_source(folder)
+    assert src.con.execute("SELECT current_setting('parquet_metadata_cache')").fetchall() == [(True,)]
+    query = "SELECT count(*), sum(quantity) FROM parts_lines WHERE date_edit >= DATE '2024-03-01'"
+    assert src.con.execute(query).fetchall() == [(40, 40.0)]
+    parts_parquet(folder, days=70, quantity=2.5)  # the export rewritten: 70 days, other figures
+    assert src.con.execute(query).fetchall() == [(10, 25.0)]
+    assert src.table("parts_lines").filter("date_edit >= DATE '2024-03-01'").aggregate("count(*)").fetchall() == [(10,)]
 
 
 def test_queries_work_on_csv_views(tmp_path, open_source):
