@@ -138,16 +138,35 @@ def group_packs(source: Path, repeat: int, folder: Path) -> dict[str, tuple[floa
     return {kind: (statistics.median(times), times, peak) for kind, (times, peak) in out.items()}
 
 
+def report_cpu(pack: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Processor seconds per report (its process and kernel, from the manifests) of a --by-branch
+    pack: the group's, and the mean over its branches' packs."""
+    group = {name: r["cpu_seconds"] for name, r in
+             json.loads((pack / "manifest.json").read_text(encoding="utf-8"))["reports"].items()}
+    branches: dict[str, list[float]] = {}
+    for manifest in (pack / "branches").glob("*/manifest.json"):
+        for name, r in json.loads(manifest.read_text(encoding="utf-8"))["reports"].items():
+            branches.setdefault(name, []).append(r["cpu_seconds"])
+    return group, {name: statistics.mean(values) for name, values in branches.items()}
+
+
 def group_rows(data: Path, repeat: int, folder: Path) -> list[tuple[str, str, str]]:
     source = group_dataset(data)
     timed = group_packs(source, repeat, folder)
     single, by_branch = timed["single"], timed["by-branch"]
+    group, branch = report_cpu(folder / f"{source.name}-by-branch-{repeat}")
+    shares = ", ".join(f"{name} {branch[name]:.1f} s / {group[name]:.1f} s" for name in branch if name in group)
     return [
         (f"6a. month pack, large data over {GROUP_BRANCHES} branches, the group's pack alone", f"{single[0]:.1f} s",
          f"largest process {single[2]:.0f} MB; {_runs(single[1])}"),
         (f"6b. the same with --by-branch ({GROUP_BRANCHES + 1} packs)", f"{by_branch[0]:.1f} s",
          f"{by_branch[0] / single[0]:.2f}× the group's pack alone (target ≤ 5×); largest process "
          f"{by_branch[2]:.0f} MB; {_runs(by_branch[1])}"),
+        ("6c. processor time of a report, a branch's (mean of the branches) against the group's, in the last "
+         "--by-branch run", f"{sum(branch.values()):.1f} s / {sum(group.values()):.1f} s",
+         f"a branch pack against the group's (its {len(branch)} reports against {len(group)}: a branch has no Sales "
+         f"report); {shares}. A branch holds 1/{GROUP_BRANCHES} of the data: what a report pays whatever its size "
+         "(kernel, charts, tables, emails, the branch's queries over the group's files) dominates"),
     ]
 
 
