@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,16 +79,20 @@ def test_a_hanging_report_is_stopped_at_its_time_limit(source, tmp_path):
     assert "time limit" in manifest["reports"]["parts"]["error"]
 
 
-def test_killed_run_leaves_the_previous_pack_intact(source, tmp_path):
+def test_killed_run_leaves_the_previous_pack_intact(source, tmp_path, request):
     """SIGKILL to a run's process group mid-way leaves yesterday's pack as it was."""
     out = tmp_path / "out"
     assert cli("run", "--source", str(source), *RUN, "--reports", "parts", "--out", str(out)).returncode == 0
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     notebooks = notebooks_with(tmp_path, "parts", "import time; time.sleep(120)")
+    # the runs' temporary folder, where their private kernel folders go: a short path of its own (the
+    # report server's socket is made there, and a socket's path has at most 107 characters)
+    temp = Path(tempfile.mkdtemp(prefix="aftersales-test-"))
+    request.addfinalizer(lambda: shutil.rmtree(temp, ignore_errors=True))
+    env = {**os.environ, "AFTERSALES_NOTEBOOKS": str(notebooks), "TMPDIR": str(temp)}
     proc = subprocess.Popen([sys.executable, "-m", "aftersales", "run", "--source", str(source), *RUN,
                              "--reports", "parts", "--out", str(out)],
-                            env={**os.environ, "AFTERSALES_NOTEBOOKS": str(notebooks)},
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".out.tmp-*/status/parts.log")) and time.monotonic() < deadline:
         time.sleep(0.2)  # the report's process has started (its log is open): the run is mid-way
@@ -98,9 +103,16 @@ def test_killed_run_leaves_the_previous_pack_intact(source, tmp_path):
     assert after == before
     visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
     assert sorted(visible) == ["notebooks", "out"], "no half-written folder that looks complete"
-    # the next run cleans what the killed one left
-    assert cli("run", "--source", str(source), *RUN, "--reports", "parts", "--out", str(out)).returncode == 0
+    killed_homes = list(temp.glob(f"aftersales-kernel-{proc.pid}-*"))
+    assert killed_homes, "a killed run cannot remove its own kernel folder"
+    # the next run cleans what the killed one left: its half-written folder and its kernel folder
+    next_run = subprocess.run([sys.executable, "-m", "aftersales", "run", "--source", str(source), *RUN,
+                               "--reports", "parts", "--out", str(out)], env={**os.environ, "TMPDIR": str(temp)},
+                              capture_output=True, text=True)
+    assert next_run.returncode == 0, next_run.stderr
     assert not list(tmp_path.glob(".out.tmp-*"))
+    assert not any(home.exists() for home in killed_homes)
+    assert not list(temp.glob("aftersales-kernel-*"))  # and its own went when it ended
 
 
 def test_two_runs_on_one_folder_never_interleave(source, tmp_path):

@@ -49,9 +49,15 @@ def start_order(reports: Sequence[str]) -> list[str]:
     return sorted(reports, key=lambda r: START_ORDER.index(r) if r in START_ORDER else len(START_ORDER))
 
 
+#: The private kernel folders: `aftersales-kernel-<pid of the run>-<random>` in the temporary folder.
+KERNEL_HOME_PREFIX = "aftersales-kernel-"
+
+
 def _kernel_home() -> str:
-    """A private Jupyter data folder whose `aftersales` kernel is this very Python."""
-    home = Path(tempfile.mkdtemp(prefix="aftersales-kernel-"))
+    """A private Jupyter data folder whose `aftersales` kernel is this very Python. Removed when the
+    process ends; the folders of runs killed outright (no exit handler runs) are removed here."""
+    _remove_orphan_homes()
+    home = Path(tempfile.mkdtemp(prefix=f"{KERNEL_HOME_PREFIX}{os.getpid()}-"))
     atexit.register(shutil.rmtree, home, ignore_errors=True)  # removed when the run's process ends
     spec = home / "kernels" / "aftersales"
     spec.mkdir(parents=True)
@@ -61,6 +67,23 @@ def _kernel_home() -> str:
         "metadata": {"kernel_provisioner": {"provisioner_name": KERNEL_PROVISIONER}},
     }), encoding="utf-8")
     return str(home)
+
+
+def _remove_orphan_homes() -> None:
+    """Remove this user's private kernel folders whose run's process no longer exists (a run killed
+    with SIGKILL, or a machine that lost power, leaves its folder behind)."""
+    if not hasattr(os, "getuid"):  # pragma: no cover - not a POSIX system
+        return
+    for home in Path(tempfile.gettempdir()).glob(f"{KERNEL_HOME_PREFIX}*-*"):
+        pid = home.name[len(KERNEL_HOME_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or home.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(home, ignore_errors=True)
+        except OSError:  # the folder went meanwhile, or the process is another user's: it lives
+            continue
 
 
 _server_lock = threading.Lock()
