@@ -16,7 +16,9 @@ Makes the demo data it needs with `aftersales demo-data` (small, medium, large) 
   6. a dealer group (--group): the large data split over 30 branches (`demo-data --branches 30`,
      the same total volume), the group's month pack with `--by-branch` (31 packs) against the
      single pack (no --by-branch) on the same data, alternating, as a ratio, and the largest
-     process's peak memory (`--only-group` measures this alone).
+     process's peak memory (`--only-group` measures this alone); and the floor of that run: the
+     same --by-branch run with notebooks that only take their parameters (what 31 packs cost
+     whatever their reports compute), against the group's pack.
 """
 
 from __future__ import annotations
@@ -138,6 +140,33 @@ def group_packs(source: Path, repeat: int, folder: Path) -> dict[str, tuple[floa
     return {kind: (statistics.median(times), times, peak) for kind, (times, peak) in out.items()}
 
 
+def empty_notebooks(folder: Path) -> Path:
+    """Copies of the report notebooks that keep only their parameters cell: a run with them pays
+    every report's process, kernel, papermill and page export, and every pack's pacing, landing
+    page, spreadsheet and manifest, but computes no report."""
+    from aftersales.config import NOTEBOOK_DIR
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for notebook in NOTEBOOK_DIR.glob("*.ipynb"):
+        book = json.loads(notebook.read_text(encoding="utf-8"))
+        book["cells"] = [c for c in book["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        (folder / notebook.name).write_text(json.dumps(book), encoding="utf-8")
+    return folder
+
+
+def machinery_floor(source: Path, folder: Path) -> float:
+    """Wall seconds of a --by-branch run whose notebooks compute nothing (`empty_notebooks`)."""
+    env = dict(os.environ, AFTERSALES_NOTEBOOKS=str(empty_notebooks(folder / "empty-notebooks")))
+    started = time.monotonic()
+    out = folder / f"{source.name}-floor"
+    command = [sys.executable, "-m", "aftersales", "run", "--source", str(source), *MONTH, "--out", str(out),
+               "--by-branch"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"the floor run failed:\n{done.stderr[-2000:]}")
+    return time.monotonic() - started
+
+
 def report_cpu(pack: Path) -> tuple[dict[str, float], dict[str, float]]:
     """Processor seconds per report (its process and kernel, from the manifests) of a --by-branch
     pack: the group's, and the mean over its branches' packs."""
@@ -156,6 +185,8 @@ def group_rows(data: Path, repeat: int, folder: Path) -> list[tuple[str, str, st
     single, by_branch = timed["single"], timed["by-branch"]
     group, branch = report_cpu(folder / f"{source.name}-by-branch-{repeat}")
     shares = ", ".join(f"{name} {branch[name]:.1f} s / {group[name]:.1f} s" for name in branch if name in group)
+    floor = machinery_floor(source, folder)
+    left = 5 * single[0] - floor - single[0]
     return [
         (f"6a. month pack, large data over {GROUP_BRANCHES} branches, the group's pack alone", f"{single[0]:.1f} s",
          f"largest process {single[2]:.0f} MB; {_runs(single[1])}"),
@@ -167,6 +198,12 @@ def group_rows(data: Path, repeat: int, folder: Path) -> list[tuple[str, str, st
          f"a branch pack against the group's (its {len(branch)} reports against {len(group)}: a branch has no Sales "
          f"report); {shares}. A branch holds 1/{GROUP_BRANCHES} of the data: what a report pays whatever its size "
          "(kernel, charts, tables, emails, the branch's queries over the group's files) dominates"),
+        ("6d. the floor of 6b: the same --by-branch run with notebooks that only take their parameters",
+         f"{floor:.1f} s", f"{floor / single[0]:.2f}× the group's pack alone, for every report's process, kernel and "
+         f"page and every pack's pacing, landing page and spreadsheet. 5× the group's pack, less this floor and less "
+         f"the group's pack itself, leaves {left:.0f} s of wall time, about {2 * left / GROUP_BRANCHES:.1f} "
+         "processor-seconds a branch on 2 cores, for its reports' "
+         "queries, grids, charts and tables (6c: what they take today)"),
     ]
 
 
