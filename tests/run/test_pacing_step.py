@@ -17,12 +17,13 @@ import re
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from aftersales.cli import main
 from aftersales.reports.pacing import MEASURES, PACING_COLUMNS
 from aftersales.reports.periods import Period
-from aftersales.run.pacing_step import pacing_grid
+from aftersales.run.pacing_step import pacing_grid, pacing_grids
 from aftersales.run.scope import Scope
 from factory import make_source
 
@@ -278,3 +279,53 @@ def test_budgets_without_a_branch_column_are_the_groups(tmp_path, open_source):
     assert b1.loc["parts_net", "mtd"] == pytest.approx(180) and b1["budget"].isna().all()
     assert group.loc["parts_net", "budget"] == pytest.approx(650)
     assert group.loc["parts_net", "pace_pct"] == pytest.approx(180 / 338 * 100)  # 180 / (650 × 13 / 25) × 100
+
+
+def test_every_branch_at_once_gives_each_branch_alone(tmp_path, open_source):
+    """A run with many branches paces them all from one grouped pass (`pacing_grids`): every branch's grid
+    and notes are those it has alone, with codes that look like numbers kept apart ('01' is not '1') and a
+    branch without a line at 0 (its budget still its own)."""
+    folder = make_source(
+        tmp_path / "src",
+        parts_lines=[{**PARTS[0], "branch": "B1"}, {**PARTS[1], "branch": "01"}, {**PARTS[2], "branch": "1"},
+                     {**PARTS[5], "branch": "01"}, {**PARTS[3], "branch": "B1"}],
+        labour_lines=[{**LABOUR[0], "branch": "B1"}, {**LABOUR[1], "branch": "01"}, {**LABOUR[2], "branch": "1"},
+                      {**LABOUR[3], "branch": "1"}, {**LABOUR[5], "branch": "B1"}],
+        budgets=[*BUDGETS, {"branch": "01", "month": "2024-03", "measure": "hours_sold", "value": 10},
+                 {"branch": "B9", "month": "2024-03", "measure": "parts_net", "value": 75}],
+    )
+    src = open_source(folder)
+    period = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31), dt.date(2024, 3, 16))
+    settings = {"calendar": {"working_days": ["mon", "tue", "wed", "thu", "fri", "sat"], "closed": ["2024-03-15"]}}
+    scopes = [Scope(), Scope("01"), Scope("1"), Scope("B1"), Scope("B9")]
+    together = pacing_grids(src, period, settings, scopes)
+    assert list(together) == scopes
+    for scope in scopes:
+        alone = pacing_grid(src, period, settings, scope)
+        pd.testing.assert_frame_equal(together[scope].rows, alone.rows)
+        assert together[scope].notes == alone.notes
+    rows = {scope.branch: together[scope].rows.set_index("measure") for scope in scopes}
+    assert rows["01"].loc["parts_net", "mtd"] == pytest.approx(-90)        # the credit C1
+    assert rows["01"].loc["parts_net", "last_year"] == pytest.approx(300)  # Y1
+    assert rows["1"].loc["parts_net", "mtd"] == pytest.approx(40)          # D2 alone
+    assert rows["01"].loc["hours_sold", "mtd"] == pytest.approx(1)         # L2 in tenths: 10 × 6 / 60
+    assert rows["01"].loc["hours_sold", "budget"] == pytest.approx(10)
+    assert rows["1"].loc["hours_sold", "mtd"] == pytest.approx(-1)         # the credit LC; W3 is not invoiced
+    assert rows["B1"].loc["labour_net", "last_year"] == pytest.approx(400)
+    assert rows["B1"].loc["parts_net", "budget"] == pytest.approx(500)
+    assert rows["B9"]["mtd"].eq(0).all() and rows["B9"].loc["parts_net", "budget"] == pytest.approx(75)
+    assert math.isnan(rows["1"].loc["parts_net", "budget"])
+    assert rows[""].loc["parts_net", "budget"] == pytest.approx(725)       # 500 + 150 (empty branch) + 75
+
+
+def test_budgets_without_a_branch_column_give_no_branch_a_budget_at_once(tmp_path, open_source):
+    """The grouped pass keeps the rule: budgets without a `branch` column are the group's alone."""
+    folder = make_source(tmp_path / "src", parts_lines=[{**PARTS[0], "branch": "B1"}, {**PARTS[2], "branch": "B2"}],
+                         budgets=[{"month": "2024-03", "measure": "parts_net", "value": 650}])
+    src = open_source(folder)
+    period = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31), dt.date(2024, 3, 16))
+    grids = pacing_grids(src, period, {}, [Scope(), Scope("B1"), Scope("B2")])
+    assert grids[Scope()].rows.set_index("measure").loc["parts_net", "budget"] == pytest.approx(650)
+    for branch, net in (("B1", 180), ("B2", 40)):
+        rows = grids[Scope(branch)].rows.set_index("measure")
+        assert rows.loc["parts_net", "mtd"] == pytest.approx(net) and rows["budget"].isna().all()

@@ -15,19 +15,20 @@ calendar setting that cannot be used raises `CalendarError` naming the key (the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from aftersales.present.csvtables import write_csv
 from aftersales.reports.calendar import Calendar, CalendarError
 from aftersales.reports.grids import Grid
-from aftersales.reports.pacing import pacing
+from aftersales.reports.pacing import pacing, pacing_by_branch
 from aftersales.reports.periods import Period
 from aftersales.run.scope import Scope
 from aftersales.source.reader import Source
 
-__all__ = ["CSV", "GRID", "REPORT", "TABLES", "CalendarError", "calendar_of", "pacing_grid", "write_pacing"]
+__all__ = ["CSV", "GRID", "REPORT", "TABLES", "CalendarError", "calendar_of", "pacing_grid", "pacing_grids",
+           "write_pacing"]
 
 #: The tables pacing reads: the run validates them with the reports' tables.
 TABLES = ("parts_lines", "labour_lines", "budgets")
@@ -53,10 +54,31 @@ def pacing_grid(source: Source, period: Period, settings: Mapping[str, Any], sco
     return pacing(parts, labour, budgets, to=period.end, as_of=period.as_of, calendar=calendar)
 
 
-def write_pacing(run_dir: Path, source: Source, period: Period, settings: Mapping[str, Any], *,
-                 scope: Scope = Scope(), read_from: str = "") -> Grid:
-    """Compute the scope's pacing, write `<run_dir>/tables/pacing/pacing.csv` and return the grid for
-    the landing page. (The run's spreadsheet makes its sheet: `book.add_report(REPORT)`.)
+def pacing_grids(source: Source, period: Period, settings: Mapping[str, Any],
+                 scopes: Sequence[Scope]) -> dict[Scope, Grid]:
+    """The pacing grid of each scope: the group's as `pacing_grid`, and the branches' from one pass
+    over the group's lines grouped by branch (`pacing_by_branch`): the same figures as `pacing_grid`
+    gives for each branch alone."""
+    grids = {scope: pacing_grid(source, period, settings, scope) for scope in scopes if scope.is_group}
+    branches = [scope for scope in scopes if not scope.is_group]
+    grouped = all(source.has_column(table, "branch") for table in ("parts_lines", "labour_lines"))
+    if len(branches) == 1 or not grouped:
+        grids.update({scope: pacing_grid(source, period, settings, scope) for scope in branches})
+    elif branches:
+        budgets = source.table("budgets") if source.has("budgets") else None
+        by_branch = pacing_by_branch(
+            source.table("parts_lines"), source.table("labour_lines"), budgets, to=period.end, as_of=period.as_of,
+            calendar=calendar_of(settings), branches=[scope.branch for scope in branches],
+            budgets_by_branch=budgets is not None and source.has_column("budgets", "branch"))
+        grids.update({scope: by_branch[scope.branch] for scope in branches})
+    return {scope: grids[scope] for scope in scopes}
+
+
+def write_pacing(run_dirs: Mapping[Scope, Path], source: Source, period: Period, settings: Mapping[str, Any], *,
+                 read_from: str = "") -> dict[Scope, Grid]:
+    """Compute each scope's pacing, write it to `<run_dir>/tables/pacing/pacing.csv` of the scope's run
+    folder and return the grids for the landing pages. (The run's spreadsheets make their sheet:
+    `book.add_report(REPORT)`.)
 
     `read_from` is where the run's reports read the source: when it is another place than `source`
     (the run's DuckDB copy of a folder of CSV files), the step reads there too. A large source's CSV
@@ -64,8 +86,9 @@ def write_pacing(run_dir: Path, source: Source, period: Period, settings: Mappin
     """
     if read_from and read_from != source.location:
         with Source.open(read_from, settings) as copy:
-            grid = pacing_grid(copy, period, settings, scope)
+            grids = pacing_grids(copy, period, settings, list(run_dirs))
     else:
-        grid = pacing_grid(source, period, settings, scope)
-    write_csv(grid.rows, Path(run_dir) / CSV)
-    return grid
+        grids = pacing_grids(source, period, settings, list(run_dirs))
+    for scope, run_dir in run_dirs.items():
+        write_csv(grids[scope].rows, Path(run_dir) / CSV)
+    return grids

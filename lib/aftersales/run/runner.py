@@ -287,12 +287,15 @@ def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str
             shown = dict(parameters, out_dir=str(pack_out), branch=plan.scope.branch)
             pack = _Pack(plan, run_dir, pack_out, shown, dict(shown, out_dir=str(run_dir), source=read_from),
                          plan.scope.label if len(plans) > 1 else "")
-            # before the reports (their emails read it), from where they read the source
-            pack.pacing = pacing_step.write_pacing(run_dir, source, period, settings, scope=plan.scope,
-                                                   read_from=read_from)
-            pack.book = workbook.InBackground(run_dir / workbook.file_name(period.start, period.end), run_dir)
-            pack.book.add_report(pacing_step.REPORT)
             packs.append(pack)
+        # before the reports (their emails read it), from where they read the source
+        pacing = pacing_step.write_pacing({pack.plan.scope: pack.run_dir for pack in packs}, source, period,
+                                          settings, read_from=read_from)
+        for pack in packs:
+            pack.pacing = pacing[pack.plan.scope]
+            pack.book = workbook.InBackground(pack.run_dir / workbook.file_name(period.start, period.end),
+                                              pack.run_dir)
+            pack.book.add_report(pacing_step.REPORT)
         group = packs[0] if plans[0].scope.is_group else None
         league, missing = None, None
         if group is not None and group_step.has_branches(source):
