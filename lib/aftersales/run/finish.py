@@ -4,6 +4,7 @@ the run folder around the report pages (SPEC §5) before the folder is moved int
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import platform
@@ -25,6 +26,11 @@ log = logging.getLogger(__name__)
 
 def versions(names: Sequence[str] = PACKAGES) -> dict[str, str]:
     """Python's version and those of `names` (the packages the manifest lists), "not installed" when absent."""
+    return dict(_versions(tuple(names)))
+
+
+@functools.cache  # a run of 31 packs looks them up once (each lookup scans the installed packages)
+def _versions(names: tuple[str, ...]) -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in names:
         try:
