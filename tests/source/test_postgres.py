@@ -177,6 +177,38 @@ def test_the_pack_from_postgres_equals_the_pack_from_files(loaded, demo, tmp_pat
         assert "Traceback" not in (tmp_path / "db" / f"{page}.html").read_text(encoding="utf-8")
 
 
+def test_a_groups_packs_from_postgres_equal_those_from_files(server, tmp_path):
+    """A group in the database (three branches "01" … "03"): `--by-branch` writes the same CSV tables in
+    every pack — the group's, its league and pacing, and each branch's — as from the files, and a branch
+    reads its rows through a filter the server runs (its log shows the branch condition), not a copy."""
+    from aftersales.source.demo import generate
+
+    demo = tmp_path / "group"
+    generate(demo, as_of=dt.date.fromisoformat(AS_OF), scale="small", branches=3)
+    server.create_database("grp")
+    done = _aftersales("load", str(demo), "--into", server.url(database="grp"), password=pg.ADMIN_PASSWORD)
+    assert done.returncode == 0, done.stderr
+    _grant_reader(server, "grp")
+    url = server.url(READER, "grp")
+    common = ("--from", MONTH[0], "--to", MONTH[1], "--as-of", AS_OF, "--reports", "parts,operations",
+              "--by-branch")
+    start = len(server.log_text())
+    from_db = _aftersales("run", "--source", url, *common, "--out", str(tmp_path / "db"), password=READER_PASSWORD)
+    assert from_db.returncode == 0, from_db.stderr
+    from_files = _aftersales("run", "--source", str(demo), *common, "--out", str(tmp_path / "files"))
+    assert from_files.returncode == 0, from_files.stderr
+    packs = [Path(), *(Path("branches") / code for code in ("01", "02", "03"))]
+    for pack in packs:
+        db_tables, file_tables = _tables(tmp_path / "db" / pack), _tables(tmp_path / "files" / pack)
+        assert {"tables/pacing/pacing.csv", "tables/operations/summary.csv"} <= db_tables.keys(), pack
+        assert db_tables.keys() == file_tables.keys(), pack
+        for name in file_tables:
+            assert db_tables[name] == file_tables[name], (pack, name)
+    assert "tables/group/branches.csv" in _tables(tmp_path / "db")
+    log = server.log_text()[start:]
+    assert "parts_lines.branch = '02'" in log and "labour_lines.branch = '03'" in log
+
+
 def test_the_period_filter_and_the_sums_run_on_the_server(server, loaded, reader_env):
     """The server's own log shows the report asking for the period's rows (WHERE on date_edit, served by
     its index), for the named columns only, and computing the sales grids' sums itself."""
