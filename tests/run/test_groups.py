@@ -216,6 +216,29 @@ def test_a_workbook_of_the_group_opens_with_the_branches_sheet(tree):
     assert 'name="Branches"' not in sheets(tree / "branches" / "01")
 
 
+def test_a_group_in_a_duckdb_file_gives_the_same_packs(source, settings, tree, open_source, tmp_path):
+    """The same group held in a DuckDB file: `--by-branch` writes every pack's CSV tables exactly as from
+    the folder (the branch filter works the same on the file's tables)."""
+    import duckdb
+
+    db, parquet = tmp_path / "group.duckdb", tmp_path / "parquet"
+    parquet.mkdir()
+    src = open_source(source)
+    with duckdb.connect(str(db)) as out:
+        for name in src.tables:
+            src.table(name).write_parquet(str(parquet / f"{name}.parquet"))
+            out.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{parquet / (name + '.parquet')}')")
+    again = tmp_path / "out"
+    status = main(["run", "--source", str(db), *RUN, "--reports", REPORTS, "--params", str(settings),
+                   "--out", str(again), "--by-branch", "--jobs", "2"])
+    assert status == 0
+    tables = sorted(p.relative_to(tree) for p in tree.rglob("tables/**/*.csv"))
+    assert len(tables) > 20 and any(p.parts[0] == "branches" for p in tables)
+    assert tables == sorted(p.relative_to(again) for p in again.rglob("tables/**/*.csv"))
+    for path in tables:
+        assert (again / path).read_text(encoding="utf-8") == (tree / path).read_text(encoding="utf-8"), path
+
+
 def test_branch_01_makes_one_pack_with_only_its_rows(source, tmp_path):
     """`--branch 01` writes one pack, the same shape as any pack, whose figures are branch 01's alone (not branch 1's)."""
     out = tmp_path / "one"
