@@ -40,8 +40,8 @@ MONTH = ["--from", "2026-10-01", "--to", "2026-10-31", "--as-of", AS_OF]
 YTD = (dt.date(2026, 1, 1), dt.date(2026, 11, 25))
 
 
-def aftersales(*args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "aftersales", *args], capture_output=True, text=True)
+def aftersales(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "aftersales", *args], capture_output=True, text=True, env=env)
     if done.returncode not in (0,):
         raise SystemExit(f"aftersales {' '.join(args)} failed:\n{done.stderr[-2000:]}")
     return done
@@ -158,12 +158,8 @@ def machinery_floor(source: Path, folder: Path) -> float:
     """Wall seconds of a --by-branch run whose notebooks compute nothing (`empty_notebooks`)."""
     env = dict(os.environ, AFTERSALES_NOTEBOOKS=str(empty_notebooks(folder / "empty-notebooks")))
     started = time.monotonic()
-    out = folder / f"{source.name}-floor"
-    command = [sys.executable, "-m", "aftersales", "run", "--source", str(source), *MONTH, "--out", str(out),
-               "--by-branch"]
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"the floor run failed:\n{done.stderr[-2000:]}")
+    aftersales("run", "--source", str(source), *MONTH, "--out", str(folder / f"{source.name}-floor"), "--by-branch",
+               env=env)
     return time.monotonic() - started
 
 
