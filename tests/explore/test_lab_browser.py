@@ -28,6 +28,7 @@ import pytest
 from test_picking import MANY, MANY_PARTS
 from test_widgets import ACCOUNTS, AS_OF, CLOCKINGS, LABOUR, PARTS, REPS
 
+import test_branches as group_data
 from aftersales.explore import lab
 from factory import make_source
 
@@ -47,13 +48,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _notebook(root: Path, name: str, source: Path) -> None:
-    """A copy of a report notebook in the Lab's root, pointed at `source` as of AS_OF."""
+def _notebook(root: Path, name: str, source: Path, copy: str = "") -> None:
+    """A copy of a report notebook in the Lab's root (named `copy` when given), pointed at `source` as of AS_OF."""
     nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
     params = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
     params["source"] = [line.replace('source = ""', f"source = {str(source)!r}").replace(
         'as_of = ""', f"as_of = {AS_OF!r}") for line in params["source"]]
-    (root / f"{name}.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    (root / f"{copy or name}.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,9 @@ def lab_server(tmp_path_factory):
     root.mkdir()
     _notebook(root, "parts", source)
     _notebook(root, "accounts", many)
+    group = make_source(tmp_path / "group", parts_lines=group_data.PARTS, labour_lines=group_data.LABOUR,
+                        clockings=group_data.CLOCKINGS, branches=group_data.BRANCHES, accounts=group_data.ACCOUNTS)
+    _notebook(root, "parts", group, copy="group_parts")
     kernels = tmp_path / "jupyter" / "kernels" / "aftersales"
     kernels.mkdir(parents=True)
     (kernels / "kernel.json").write_text(json.dumps({
@@ -313,6 +317,34 @@ def test_accounts_search_and_row_click_in_a_real_jupyterlab(lab_server, lab_page
     _check_boxes(page)
     _no_error(page)
     page.screenshot(path=str(root.parent / "accounts.png"))
+
+
+def test_a_groups_branch_chosen_in_a_real_jupyterlab(lab_server, lab_page):
+    """On a group's parts (four branches, one named with markup) the Branch control shows a button per
+    branch: a click on one redraws the report, its title and its tiles on that branch's lines alone,
+    and "Whole group" brings every line back."""
+    base, token, root = lab_server
+    page, timings = lab_page, lab_page.timings
+    started = time.perf_counter()
+    _open(page, base, token, "group_parts", "Parts")
+    timings["open and run all"] = time.perf_counter() - started
+    # MTD 1 to 15 March 2024, the group: 17 + 40 + 80 = 137.00 (test_branches' PARTS)
+    assert "137.00" in page.locator(".as-tiles").first.inner_text()
+    search = page.get_by_role("combobox", name="Branch", exact=True)
+    assert search.get_attribute("placeholder") == "Type to search 5 branches…"
+    bar = page.locator(".widget-toggle-buttons", has=page.get_by_role("button", name="Whole group", exact=True))
+    assert [b.strip() for b in bar.locator(".widget-toggle-button").all_inner_texts()] == [
+        "Whole group", "007", "01", "5", "9"]
+    bar.get_by_role("button", name="01", exact=True).click()
+    timings["click branch 01"] = _wait_status(page, r"branch 01 .*redrawn in")
+    assert "17.00" in page.locator(".as-tiles").first.inner_text()  # D1 alone
+    assert "branch 01" in page.locator(".as-title").first.inner_text()
+    assert search.input_value() == "01 · <b>North</b>"  # the name as text, never as markup
+    bar.get_by_role("button", name="Whole group", exact=True).click()
+    timings["click whole group"] = _wait_status(page, r"15 Mar 2024 · as of 15 Mar 2024 · redrawn in")
+    assert "137.00" in page.locator(".as-tiles").first.inner_text()
+    _no_error(page)
+    page.screenshot(path=str(root.parent / "group_parts.png"))
 
 
 def _no_error(page) -> None:

@@ -3,8 +3,9 @@
 `explore(ctx)` is the one line a report notebook calls after `report.start`. In a live kernel with
 `interactive = True` (or the kernel `make lab` installs, which sets AFTERSALES_INTERACTIVE=1, so the
 parameters cell needs no edit) it shows the report's control bar — Today, MTD, YTD, Last month,
-Custom with date pickers, Refresh, the report's filters, Export — above two tabs: the report's
-grids and charts, redrawn in place whenever a control changes, and the drill-down (`drill.py`).
+Custom with date pickers, Refresh, a group's branch (`branch_choice`), the report's filters, Export —
+above two tabs: the report's grids and charts, redrawn in place whenever a control changes, and the
+drill-down (`drill.py`), both over the branch chosen (the scope of a run's branch pack).
 A filter is searched by typing and its choices show as removable tags (`pick.Picker`: 300
 accounts are never scrolled through, nothing needs Ctrl-click); under each grid a drill-down
 starts from, a row picker drills into a row with one click (`rows.py`). Under papermill
@@ -27,9 +28,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aftersales.explore.drill import choice, holding, label, plural, show
+
+if TYPE_CHECKING:
+    from aftersales.explore.pick import Choice
 
 #: The period buttons: the source screen's Today and month-to-date, and more.
 PRESETS = (("Today", "today"), ("MTD", "mtd"), ("YTD", "ytd"), ("Last month", "last-month"), ("Custom", "custom"))
@@ -97,6 +101,7 @@ class Explorer:
         for f in self.spec.filters:  # searched by typing, the chosen shown as tags (pick.Picker)
             self.filters[f.name] = Picker(views.options(ctx, f), f.label, plural(f.label))
         self.clear_button = w.Button(description="Clear filters", tooltip="Show every row again")
+        self.branch = branch_choice(ctx)
         self.status = w.HTML()
         # the last export's download link: an Output, which the Lab renders resolving relative links
         # against the notebook's folder (an HTML widget's links would resolve against the Lab's page)
@@ -111,14 +116,14 @@ class Explorer:
         self.tabs = w.Tab(children=[self.report_out, self.drill.widget], titles=("Report", "Drill-down"))
         bar = w.HBox([self.preset, self.date_from, self.date_to, self.refresh_button, self.export_button],
                      layout=w.Layout(flex_flow="row wrap", align_items="center"))
-        filter_bar = w.HBox([*self.filters.values(), self.clear_button],
+        filter_bar = w.HBox([*([self.branch] if self.branch else []), *self.filters.values(), self.clear_button],
                             layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         self.widget = w.VBox([bar, filter_bar, self.status, self.export_out, self.tabs])
 
         self.preset.observe(self._on_preset, names="value")
         for control in (self.date_from, self.date_to):
             control.observe(self._on_date, names="value")
-        for control in self.filters.values():
+        for control in [*self.filters.values(), *([self.branch] if self.branch else [])]:
             control.observe(lambda _: None if self._hold else self.redraw(), names="value")
         self.refresh_button.on_click(lambda _: self.redraw())
         self.export_button.on_click(lambda _: self.export())
@@ -183,6 +188,12 @@ class Explorer:
         """The filters' chosen values (a filter with none keeps every row)."""
         return {name: list(control.value) for name, control in self.filters.items() if control.value}
 
+    def scope(self) -> str | None:
+        """The branch chosen ("" the whole group), or None when the source has no branches to choose."""
+        if self.branch is None:
+            return None
+        return self.branch.value or ""
+
     def period(self):
         """The period of the date pickers, as of the notebook's as-of day."""
         from aftersales.reports.periods import Period, PeriodError
@@ -211,7 +222,8 @@ class Explorer:
         self._error, self.message = None, ""
         try:
             period = self.period()
-            self.view_ctx = self.ctx.view(period, views.conditions(self.spec.filters, self.chosen()))
+            self.view_ctx = self.ctx.view(period, views.conditions(self.spec.filters, self.chosen()),
+                                          branch=self.scope())
             self.view = self.spec.compute(self.view_ctx)
         except PeriodError as exc:
             self.view, self.message = None, str(exc)
@@ -265,7 +277,7 @@ class Explorer:
         folder = explore_export.new_folder(self.export_root, stem)
         tables = {**{name: grid.rows for name, grid in self.view.grids.items()}, **self.drill.tables()}
         about = {"report": self.ctx.report, "from": p.start.isoformat(), "to": p.end.isoformat(),
-                 "as_of": p.as_of.isoformat(),
+                 "as_of": p.as_of.isoformat(), "branch": self.view_ctx.scope.branch,
                  "filters": {k: [label(choice(v)) for v in vs] for k, vs in self.chosen().items()},
                  "drill": self.drill.about()}
         written = explore_export.write(folder, self.ctx.report, tables, about)
@@ -282,6 +294,30 @@ class Explorer:
             self._status(f"exported {len(tables)} tables to {where}/ · no spreadsheet "
                          f"({written['workbook'].get('error')})")
         return folder
+
+
+#: The branch choice's value for the whole group.
+WHOLE_GROUP = ("Whole group", "")
+
+
+def branch_choice(ctx) -> "Choice | None":
+    """A group's branch control (SPEC §6.2): the whole group or one branch ("01 · North"), searched
+    by typing, a button each while they are few; it starts on the notebook's scope. None for one
+    dealer (no two branches) and for the Sales performance report, made for the group only."""
+    from aftersales.explore.pick import Choice
+
+    if ctx.report == "sales":
+        return None
+    found = ctx.branches()
+    if len(found) < 2 and ctx.scope.is_group:
+        return None
+    codes = [code for code, _ in found]
+    if not ctx.scope.is_group and ctx.scope.branch not in codes:  # a parameter naming no branch: kept, empty
+        found.append((ctx.scope.branch, "no rows"))
+    choice = Choice("Branch", "branches", width="300px")
+    choice.options = [WHOLE_GROUP, *((f"{code} · {name}" if name else code, code) for code, name in found)]
+    choice.value = ctx.scope.branch
+    return choice
 
 
 #: The explorer's exports, beside the notebook (the Lab's root when `make lab` runs it).

@@ -21,7 +21,7 @@ from aftersales.config import REPORTS
 from aftersales.present.csvtables import write_csv
 from aftersales.reports.grids import Grid, in_period, query
 from aftersales.reports.periods import Period, parse_date, resolve
-from aftersales.run.scope import Scope
+from aftersales.run.scope import Scope, branches_found
 from aftersales.source.contract import TABLES
 from aftersales.source.reader import Source
 
@@ -60,10 +60,23 @@ class Context:
                 rows = rows.filter(condition)
         return rows
 
-    def view(self, period: Period | None = None, filters: dict[str, str] | None = None) -> "Context":
-        """A copy for exploring another period and filters (table → SQL condition); it writes nothing."""
+    def view(self, period: Period | None = None, filters: dict[str, str] | None = None,
+             branch: str | None = None) -> "Context":
+        """A copy for exploring another period, filters (table → SQL condition) and, when `branch` is
+        given, another scope ("" the group, else a branch's code); it writes nothing."""
+        scope = self.scope if branch is None else Scope(str(branch))
         return dataclasses.replace(self, period=period or self.period, filters=dict(filters or {}),
-                                   out_dir=None, summary={})
+                                   scope=scope, out_dir=None, summary={})
+
+    def branches(self) -> list[tuple[str, str]]:
+        """(code, name) of every branch of the source (SPEC §6.2: a code found on parts, labour or
+        clocking lines or in `branches`), by code; the name is "" where `branches` gives none. Empty
+        for a source without a `branch` column (one dealer)."""
+        names: dict[str, str] = {}
+        if self.source.has_column("branches", "name"):
+            rows = query(self.source.table("branches"), "SELECT branch, name FROM lines WHERE name IS NOT NULL")
+            names = {str(code): str(name) for code, name in rows.itertuples(index=False)}
+        return [(code, names.get(code, "")) for code in branches_found(self.source)]
 
     @property
     def period_text(self) -> str:
