@@ -113,6 +113,19 @@ def test_labour_and_workshop_follow_the_branch(explorer):
     check(workshop.view.grids["technicians"].rows.iloc[0], attended=4, allowed=2, charged=190, pro_pct=50.0)
 
 
+def test_fixed_operations_follow_the_branch(explorer):
+    """Repair orders, hours and pay types are the branch's: W1 (2 hours, net 190) in 01; W2 (1 hour,
+    net 80) in 007; both in the group."""
+    ex = explorer("operations")
+    check(ex.view.grids["summary"].rows.iloc[0], ros=2, hours_sold=3, labour_net=270, elr=90.0)
+    ex.branch.choose("01")
+    check(ex.view.grids["summary"].rows.iloc[0], ros=1, hours_sold=2, labour_net=190, elr=95.0, hours_per_ro=2)
+    check(ex.view.grids["pay_types"].rows.iloc[0], pay_type="customer", ros=1, hours_sold=2, labour_net=190,
+          hours_mix_pct=100.0, parts_net=17)
+    ex.branch.choose("007")
+    check(ex.view.grids["summary"].rows.iloc[0], ros=1, hours_sold=1, labour_net=80, elr=80.0)
+
+
 def test_a_branch_notebook_opens_on_its_branch(source, tmp_path):
     """A branch pack's notebook (the parameter `branch`) opens the explorer on that branch; Export
     says which branch it holds."""

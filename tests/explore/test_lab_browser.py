@@ -25,10 +25,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import test_branches as group_data
 from test_picking import MANY, MANY_PARTS
 from test_widgets import ACCOUNTS, AS_OF, CLOCKINGS, LABOUR, PARTS, REPS
 
-import test_branches as group_data
 from aftersales.explore import lab
 from factory import make_source
 
