@@ -50,6 +50,37 @@ def _cpu_seconds() -> float:
                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), 3)
 
 
+#: What a kernel that ended before it answered its first request says (jupyter_client): no cell has run.
+NEVER_STARTED = "Kernel died before replying to kernel_info"
+
+
+def _execute(report: str, executed: Path, parameters: dict, timeout: float) -> None:
+    """Execute the report's notebook in a warm kernel. A kernel that ends before it answers its first
+    request (the ports its connection file names were taken meanwhile by another program on this
+    machine, which happens under load) ran no cell: the notebook is executed once more in a new one."""
+    for attempt in (1, 2):
+        kernel.prepare()
+        try:
+            papermill.execute_notebook(
+                str(config.NOTEBOOK_DIR / f"{report}.ipynb"),
+                str(executed),
+                parameters=parameters,
+                kernel_name=KERNEL,
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                log_output=False,
+                execution_timeout=int(timeout),
+                cwd=str(config.NOTEBOOK_DIR),
+            )
+            return
+        except RuntimeError as exc:
+            if attempt == 2 or NEVER_STARTED not in str(exc):
+                raise
+            print(f"{report}: the kernel ended before it started ({exc}); starting another", file=sys.stderr)
+        finally:
+            kernel.release()
+
+
 def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quiet: bool = True) -> int:
     kernel.die_with_parent()
     run = Path(run_dir)
@@ -60,18 +91,7 @@ def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quie
     executed.parent.mkdir(parents=True, exist_ok=True)
     status = {"report": report, "status": "ok", "error": None}
     try:
-        kernel.prepare()
-        papermill.execute_notebook(
-            str(config.NOTEBOOK_DIR / f"{report}.ipynb"),
-            str(executed),
-            parameters=parameters,
-            kernel_name=KERNEL,
-            progress_bar=False,
-            request_save_on_cell_execute=False,
-            log_output=False,
-            execution_timeout=int(timeout),
-            cwd=str(config.NOTEBOOK_DIR),
-        )
+        _execute(report, executed, parameters, timeout)
     except papermill.PapermillExecutionError as exc:
         status.update(status="failed", error=f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})")
     except Exception as exc:  # a dead kernel, a timeout: the report fails, the run goes on
@@ -82,8 +102,6 @@ def run_report(report: str, run_dir: str, parameters: dict, timeout: float, quie
         else:
             error = f"{type(exc).__name__}: {exc}".strip()
         status.update(status="failed", error=error)
-    finally:
-        kernel.release()
     status["execute_seconds"] = round(time.monotonic() - started, 3)
     status["kernel_peak_mb"] = _kernel_peak_mb()
     if executed.exists():
