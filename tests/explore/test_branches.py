@@ -87,18 +87,29 @@ def test_choosing_a_branch_redraws_the_report_and_the_drill_down_on_its_rows(exp
     check(total(ex, "activity"), documents=3, net=137, profit=55)
 
 
-def test_a_branch_and_a_filter_compose(explorer):
-    """The department filter keeps its rows within the branch chosen."""
+def test_a_branch_offers_its_own_filter_values_and_composes_with_them(explorer):
+    """The filters offer the chosen branch's values; a choice the branch lacks is dropped; a filter
+    keeps its rows within the branch."""
     ex = explorer("parts")
-    ex.filters["department"].value = ("W",)
-    check(total(ex, "activity"), documents=1, net=40)
-    ex.branch.choose("01")
-    assert ex.message.startswith("No data for this selection")
+    assert [v for _, v in ex.filters["department"].options] == ["P", "W"]
+    assert [v for _, v in ex.filters["operator"].options] == ["OP1", "OP2"]
+    ex.filters["department"].value = ("P",)
+    check(total(ex, "activity"), documents=2, net=97, profit=45)  # D1 17 + D3 80
+    ex.branch.choose("9")
+    assert [v for _, v in ex.filters["department"].options] == ["P"]
+    assert [v for _, v in ex.filters["operator"].options] == ["OP2"]
+    assert ex.filters["department"].value == ("P",)  # kept: the branch sold in P
+    check(total(ex, "activity"), documents=1, net=80)
     ex.branch.choose("007")
+    assert [v for _, v in ex.filters["department"].options] == ["W"]
+    assert ex.filters["department"].value == ()  # dropped: 007 sold nothing in P
     check(total(ex, "activity"), documents=1, gross=50, net=40, profit=10, gp_pct=20.0)
-    ex.clear_filters()
-    assert ex.branch.value == "007"  # the branch is a scope, not a filter: it stays
-    check(total(ex, "activity"), net=40)
+    assert "Department" not in ex.describe()
+    ex.branch.choose("5")
+    assert ex.filters["department"].options == () and ex.message.startswith("No data for this selection")
+    ex.branch.choose("")
+    assert [v for _, v in ex.filters["department"].options] == ["P", "W"]
+    check(total(ex, "activity"), documents=3, net=137)
 
 
 def test_labour_and_workshop_follow_the_branch(explorer):
@@ -108,7 +119,9 @@ def test_labour_and_workshop_follow_the_branch(explorer):
     labour.branch.choose("007")
     check(total(labour, "departments"), documents=1, gross=80, net=80, cost=40, profit=40, gp_pct=50.0)
     workshop = explorer("workshop")
+    assert [label for label, _ in workshop.filters["technician"].options] == ["T1 · Tom", "T2 · Tia"]
     workshop.branch.choose("01")
+    assert [label for label, _ in workshop.filters["technician"].options] == ["T1 · Tom"]
     assert list(workshop.view.grids["technicians"].rows["technician"]) == ["T1"]
     check(workshop.view.grids["technicians"].rows.iloc[0], attended=4, allowed=2, charged=190, pro_pct=50.0)
 

@@ -9,6 +9,7 @@ redraw stays quick; the drill-down computes its lists on demand (`drill.py`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,10 +50,11 @@ def conditions(filters: Sequence[Filter], chosen: Mapping[str, Sequence]) -> dic
 
 
 def options(ctx, f: Filter) -> list[tuple[str, Any]]:
-    """The (label, value) choices of a filter, from the whole source (empty when a table is absent)."""
+    """The (label, value) choices of a filter, from the context's scope: the group's whole source, or
+    a branch's rows of the tables that carry `branch` (empty when a table is absent)."""
     if any(not ctx.has(t) for t in f.needs):
         return []
-    rows = ctx.source.con.sql(f.options).fetchall()
+    rows = ctx.source.con.sql(scoped(f.options, ctx.scope.filters(ctx.source))).fetchall()
     names = {}
     if f.names and all(ctx.has(t) for t in f.names_need):
         names = dict(ctx.source.con.sql(f.names).fetchall())
@@ -62,6 +64,14 @@ def options(ctx, f: Filter) -> list[tuple[str, Any]]:
         name = row[1] if len(row) > 1 else names.get(value)
         out.append((f"{value} · {name}" if name else str(value), value))
     return out
+
+
+def scoped(sql: str, conditions: Mapping[str, str]) -> str:
+    """`sql` reading each table of `conditions` (table → SQL condition: a scope's) through its
+    condition: ``FROM parts_lines`` becomes ``FROM (SELECT * FROM parts_lines WHERE …) AS parts_lines``."""
+    for table, condition in conditions.items():
+        sql = re.sub(rf"\bFROM {table}\b", f"FROM (SELECT * FROM {table} WHERE {condition}) AS {table}", sql)
+    return sql
 
 
 @dataclass

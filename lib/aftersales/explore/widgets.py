@@ -123,8 +123,10 @@ class Explorer:
         self.preset.observe(self._on_preset, names="value")
         for control in (self.date_from, self.date_to):
             control.observe(self._on_date, names="value")
-        for control in [*self.filters.values(), *([self.branch] if self.branch else [])]:
+        for control in self.filters.values():
             control.observe(lambda _: None if self._hold else self.redraw(), names="value")
+        if self.branch is not None:
+            self.branch.observe(self._on_branch, names="value")
         self.refresh_button.on_click(lambda _: self.redraw())
         self.export_button.on_click(lambda _: self.export())
         self.clear_button.on_click(lambda _: self.clear_filters())
@@ -176,6 +178,18 @@ class Explorer:
             return
         with self._holding():
             self.preset.value = "custom"
+        self.redraw()
+
+    def _on_branch(self, change) -> None:
+        """Another branch: the filters offer that branch's values (a choice it lacks is dropped), then redraw."""
+        if self._hold:
+            return
+        from aftersales.explore import views
+
+        scope = self.ctx.view(branch=self.scope())
+        with self._holding():
+            for f in self.spec.filters:
+                self.filters[f.name].options = views.options(scope, f)
         self.redraw()
 
     def clear_filters(self) -> None:
