@@ -192,7 +192,7 @@ def _budgets(budgets: Lines, month: str, by: str | None = None) -> dict[Any, dic
     out: dict[Any, dict[str, float]] = {} if by else {None: {}}
     for code, m, v in zip(frame["by_key"], frame["measure"], frame["budget"]):
         if m in MEASURES:
-            out.setdefault(None if not by else code, {})[str(m)] = float(v)
+            out.setdefault(code if by else None, {})[str(m)] = float(v)
     return out
 
 

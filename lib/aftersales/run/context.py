@@ -21,6 +21,7 @@ from aftersales.config import REPORTS
 from aftersales.present.csvtables import write_csv
 from aftersales.reports.grids import Grid, in_period, query
 from aftersales.reports.periods import Period, parse_date, resolve
+from aftersales.run.group_step import branch_names
 from aftersales.run.scope import Scope, branches_found
 from aftersales.source.contract import TABLES
 from aftersales.source.reader import Source
@@ -72,10 +73,7 @@ class Context:
         """(code, name) of every branch of the source (SPEC §6.2: a code found on parts, labour or
         clocking lines or in `branches`), by code; the name is "" where `branches` gives none. Empty
         for a source without a `branch` column (one dealer)."""
-        names: dict[str, str] = {}
-        if self.source.has_column("branches", "name"):
-            rows = query(self.source.table("branches"), "SELECT branch, name FROM lines WHERE name IS NOT NULL")
-            names = {str(code): str(name) for code, name in rows.itertuples(index=False)}
+        names = branch_names(self.source)
         return [(code, names.get(code, "")) for code in branches_found(self.source)]
 
     @property
