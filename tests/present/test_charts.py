@@ -15,25 +15,29 @@ from aftersales.present import charts
 LONG = "a name long enough to reach the edge of the chart"
 
 
+def _png_size(page) -> tuple[int, int]:
+    """The (width, height) in pixels of the PNG a chart's HTML embeds."""
+    png = base64.b64decode(re.search(r'base64,([^"]+)"', page.data).group(1))
+    return Image.open(io.BytesIO(png)).size
+
+
 def _drawn(monkeypatch, draw):
     """The chart's PNG size and, as laid out in it, the box around everything drawn, and the box of each
     text on the axes (titles, axis labels, notes beside points) and in the legend, in pixels."""
-    kept = {}
+    kept, original = {}, charts.image
 
     def keep(fig, alt):
-        page = charts_image(fig, alt)
-        png = base64.b64decode(re.search(r'base64,([^"]+)"', page.data).group(1))
+        page = original(fig, alt)
         canvas = FigureCanvasAgg(fig)  # laid out again at the PNG's size and resolution, as it was written
         canvas.draw()
         renderer = canvas.get_renderer()
-        kept["size"] = Image.open(io.BytesIO(png)).size
+        kept["size"] = _png_size(page)
         ticks = {id(t) for ax in fig.axes for t in ax.get_xticklabels() + ax.get_yticklabels()}
         kept["boxes"] = [("everything drawn", fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans))] + [
             (t.get_text(), t.get_window_extent(renderer)) for t in fig.findobj(Text)
             if t.get_visible() and t.get_text().strip() and id(t) not in ticks]
         return page
 
-    charts_image = charts.image
     monkeypatch.setattr(charts, "image", keep)
     draw()
     return kept["size"], kept["boxes"]
@@ -80,8 +84,5 @@ def test_every_word_of_a_chart_is_inside_its_picture(monkeypatch, kind):
 
 def test_a_chart_is_as_wide_as_every_other():
     """Every chart is the same width in the page (9 × 80 pixels), so charts line up one under another."""
-    sizes = set()
-    for kind, draw in CHARTS.items():
-        png = base64.b64decode(re.search(r'base64,([^"]+)"', draw().data).group(1))
-        sizes.add(Image.open(io.BytesIO(png)).size[0])
+    sizes = {_png_size(draw())[0] for draw in CHARTS.values()}
     assert sizes == {720}
