@@ -60,7 +60,9 @@ CLOCKINGS = [
     dict(branch="1", technician="T2", technician_name="Tech Two", clock_in="2024-03-07T08:00",
          clock_out="2024-03-07T10:00", wip_no="W2"),
 ]
-BRANCHES = [dict(branch="01", name=MARKUP, region="North"), dict(branch="1", name="One & Co", region="")]
+# "0042" has no line at all: it gets a pack, linked from the group's page, but no row in the league
+BRANCHES = [dict(branch="01", name=MARKUP, region="North"), dict(branch="1", name="One & Co", region=""),
+            dict(branch="0042", name="Quiet <i>", region="South")]
 
 
 def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -99,7 +101,7 @@ def tree(source, settings, tmp_path_factory) -> Path:
 
 def test_by_branch_writes_the_group_pack_and_a_whole_pack_per_branch(tree):
     """`--by-branch` leaves the group's pack with every branch's whole pack under branches/<code>/, and no sales page in a branch."""
-    assert sorted(p.name for p in (tree / "branches").iterdir()) == ["01", "1", "X9"]
+    assert sorted(p.name for p in (tree / "branches").iterdir()) == ["0042", "01", "1", "X9"]
     for folder in (tree, *(tree / "branches").iterdir()):
         for name in ("index.html", "manifest.json", "alerts.csv", "aftersales_2024-03-01_2024-03-31.xlsx",
                      "parts.html", "labour.html", "accounts.html", "tables/pacing/pacing.csv",
@@ -191,6 +193,10 @@ def test_the_group_landing_page_shows_the_league_with_escaped_names_and_links(tr
     assert order == sorted(order), "ranked by sales: 1 (400), 01 (300), X9 (30)"
     for code in ("01", "1", "X9"):
         assert f'href="branches/{code}/index.html"' in league
+    # a branch with no line in the period or a year before: not ranked, but its pack is linked
+    assert 'data-branch="0042"' not in league
+    unranked = league[league.index("Not ranked"):league.index("Branches with the most alerts")]
+    assert '<a href="branches/0042/index.html">Quiet &lt;i&gt;</a>' in unranked and "X9" not in unranked
     # the group row: sales 730, parts net 430
     foot = league[league.index("<tfoot>"):]
     assert ">730<" in foot and ">430<" in foot

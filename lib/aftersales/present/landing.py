@@ -276,13 +276,21 @@ MOST_ALERTS = 5
 def league_view(grid: Grid, branch_packs: list[dict]) -> dict | None:
     """What the Branches section shows: the league (rows by rank) with every figure as text, its
     quartile mark, its bar (sales as % of the largest branch's), its link to its pack when one was
-    made, the group's totals row, and the branches with the most alerts (from their packs). None for
-    a source that is one branch (no branch code on its lines)."""
+    made, the group's totals row, the branches with the most alerts (from their packs), and the packs of
+    the branches the league has no row for (no line in the period or the prior period: SPEC §6.2 ranks
+    only those with one, §6.6 links every pack). None for a source that is one branch (no branch code
+    on its lines), and for a run without branch packs whose league is empty."""
     from aftersales.reports.group import league, quartiles
 
     rows = grid.rows
-    if rows.empty or (len(rows) == 1 and rows["branch"].iloc[0] == ""):
+    if (rows.empty and not branch_packs) or (len(rows) == 1 and rows["branch"].iloc[0] == ""):
         return None
+    ranked_codes = set(rows["branch"])
+    unranked = [{"branch": p["branch"], "name": p.get("name") or "", "href": p.get("href")}
+                for p in sorted(branch_packs, key=lambda p: p["branch"]) if p["branch"] not in ranked_codes]
+    if rows.empty:
+        return {"rows": [], "total": {}, "count": 0, "quartiles": False, "most_alerts": [],
+                "packs": True, "unranked": unranked}
     ranked = league(grid)
     bands = quartiles(ranked)
     packs = {p["branch"]: p for p in branch_packs}
@@ -299,7 +307,7 @@ def league_view(grid: Grid, branch_packs: list[dict]) -> dict | None:
     return {"rows": out_rows, "total": total, "count": len(out_rows), "quartiles": bool((bands != "").any()),
             "most_alerts": [{"branch": p["branch"], "name": p.get("name") or "", "href": p.get("href"),
                              "alerts": int(p["alerts"])} for p in alerted[:MOST_ALERTS]],
-            "packs": bool(packs)}
+            "packs": bool(packs), "unranked": unranked}
 
 
 def _league_texts(r: dict) -> dict:

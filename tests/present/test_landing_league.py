@@ -1,0 +1,51 @@
+"""The group's landing page links every branch pack, ranked or not (SPEC §6.2 ranks only the branches with a
+line in the period or the prior period; §6.6 links every branch's pack from the group's page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from aftersales.present.landing import landing_page
+from aftersales.reports.grids import Grid
+from aftersales.reports.group import COLUMNS
+from aftersales.reports.periods import Period
+
+MARCH = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31), dt.date(2024, 3, 31))
+PACKS = [{"branch": "7", "name": "", "href": "branches/7/index.html", "alerts": 0},
+         {"branch": "007", "name": "Seven <b>", "href": "branches/007/index.html", "alerts": 0}]
+
+
+def _page(rows: pd.DataFrame, packs: list[dict]) -> str:
+    return landing_page(period=MARCH, dealer="Group", reports=[], alerts=[], summaries={},
+                        league=Grid("branches", rows), branch_packs=packs)
+
+
+def _section(page: str) -> str:
+    start = page.index('id="branches"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_a_group_with_no_line_in_the_period_still_links_every_branch_pack():
+    """No branch sold in the period nor a year before: the league says none is ranked, and both packs are
+    linked, in code order, names escaped, "007" and "7" two branches."""
+    league = _section(_page(pd.DataFrame(columns=list(COLUMNS)), PACKS))
+    assert "none is ranked" in league and 'id="league"' not in league
+    unranked = league[league.index("Not ranked"):]
+    assert unranked.index('href="branches/007/index.html"') < unranked.index('href="branches/7/index.html"')
+    assert "Seven &lt;b&gt;</a> <span" in unranked and "Seven <b>" not in unranked
+
+
+def test_a_ranked_branch_is_not_listed_again_as_unranked():
+    """Branch "7" has a row in the league: it is linked from its row; "007", without one, is listed apart."""
+    row = {c: None for c in COLUMNS} | {"branch": "7", "name": "", "region": "", "sales": 10.0, "rank": 1}
+    league = _section(_page(pd.DataFrame([row], columns=list(COLUMNS)), PACKS))
+    assert 'data-branch="7"' in league and 'data-branch="007"' not in league
+    unranked = league[league.index("Not ranked"):]
+    assert 'href="branches/007/index.html"' in unranked and 'href="branches/7/index.html"' not in unranked
+
+
+def test_a_run_without_branch_packs_and_no_ranked_branch_has_no_branches_section():
+    """A group run without --by-branch whose period has no line: no Branches section at all."""
+    assert 'id="branches"' not in _page(pd.DataFrame(columns=list(COLUMNS)), [])
