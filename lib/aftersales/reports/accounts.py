@@ -64,7 +64,8 @@ KPIS = {
     "Margin": "parts Profit + labour Profit (Profit = Net − Cost)",
     "Gross": "parts Gross + labour Gross (list value before discount)",
     "GP%": "Margin ÷ Gross × 100, from the account's sums; empty when Gross is 0",
-    "Prior": "the same dates one year earlier (29 February → 28 February); data after as-of never counts",
+    "Prior": "the same dates one year earlier (29 February → 28 February); data after as-of never counts, "
+    "so when the period ends after as-of the prior period ends at as-of one year earlier: like for like",
     "Growth %": "(Sales − Prior sales) ÷ |Prior sales| × 100; empty when prior sales are 0",
     "GP% change (pts)": "GP% − Prior GP%, in percentage points; empty when either is empty",
     "Year to date": "1 January of the period's last year to its end, against the same dates a year earlier",

@@ -53,7 +53,8 @@ KPIS = {
     "Labour net / profit": "Σ Net and Σ Profit of the branch's invoiced labour lines dated in the period",
     "Labour GP%": "labour Profit ÷ labour Gross × 100",
     "Sales": "parts net + labour net",
-    "Sales prior": "the same over the same dates one year earlier (29 February → 28 February)",
+    "Sales prior": "the same over the same dates one year earlier (29 February → 28 February), ending at "
+    "as-of one year earlier when the period ends after as-of",
     "Growth %": "(Sales − Sales prior) ÷ |Sales prior| × 100; empty when there were no prior sales",
     "Hours sold": "Σ Allowed of the workshop report over the branch's technicians: allowed hours of the "
     "branch's labour lines invoiced in the period that name a technician",
