@@ -127,12 +127,18 @@ def _comparable(path: Path):
     return data
 
 
-def assert_same_pack(one: Path, two: Path) -> None:
+def assert_same_files(one: Path, two: Path) -> list[Path]:
+    """The two trees hold the same files with the same content, what measures a run aside; their paths."""
     files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
-    assert len(files) > 30 and Path("emails/R1.eml") in files and Path("notebooks/workshop.ipynb") in files
     differ = [str(f) for f in files if _comparable(one / f) != _comparable(two / f)]
     assert differ == []
+    return files
+
+
+def assert_same_pack(one: Path, two: Path) -> None:
+    files = assert_same_files(one, two)
+    assert len(files) > 30 and Path("emails/R1.eml") in files and Path("notebooks/workshop.ipynb") in files
 
 
 def test_a_dask_run_writes_the_same_pack_as_a_local_run(cluster, setup, local_pack):
@@ -148,6 +154,28 @@ def test_a_dask_run_writes_the_same_pack_as_a_local_run(cluster, setup, local_pa
     for path in dask_pack.rglob("*"):
         if path.is_file() and path.suffix != ".xlsx":
             assert b"aftersales-task-" not in path.read_bytes() and b"dask-scratch" not in path.read_bytes(), path
+
+
+def test_a_groups_packs_on_dask_are_the_local_ones(cluster, tmp_path):
+    """`--by-branch --executor dask`: every report of every scope is a task; the group's pack and each
+    branch's ("01" and "1" two branches) are the local executor's, file for file, times aside."""
+    parts = [dict(row, branch=branch) for row, branch in zip(PARTS, ("01", "01", "1", "1"))]
+    labour = [dict(LABOUR[0], branch="1")]
+    source = make_source(tmp_path / "src", parts_lines=parts, labour_lines=labour, clockings=[dict(branch="01")],
+                         accounts=ACCOUNTS, sales_reps=REPS,
+                         branches=[dict(branch="01", name="<b>North</b>"), dict(branch="1", name="One")])
+    args = ["run", "--source", str(source), *RUN, "--reports", "parts,labour", "--by-branch"]
+    packs = {}
+    for name, extra in (("local", []), ("dask", ["--executor", "dask", "--scheduler", cluster[0].scheduler_address])):
+        done = cli(*args, "--out", str(tmp_path / "out"), *extra)
+        assert done.returncode == 0, done.stderr[-3000:]
+        packs[name] = (tmp_path / "out").rename(tmp_path / name)
+    files = assert_same_files(packs["local"], packs["dask"])
+    for pack in (Path(), Path("branches/01"), Path("branches/1")):
+        assert {pack / "index.html", pack / "parts.html", pack / "tables/parts/activity.csv"} <= set(files)
+    # branch "1" holds D2 and C1 (8 and 9 March), not "01"'s D1 (5 March)
+    days = (packs["dask"] / "branches" / "1" / "tables" / "parts" / "activity.csv").read_text(encoding="utf-8")
+    assert [line.split(",")[0] for line in days.splitlines()[1:]] == ["2024-03-08", "2024-03-09"]
 
 
 def test_a_worker_killed_mid_report_leaves_a_complete_and_correct_pack(cluster, setup, local_pack):
