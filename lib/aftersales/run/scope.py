@@ -59,13 +59,12 @@ class Scope:
 def branches_found(source: Source) -> list[str]:
     """Every branch code found on parts, labour or clocking lines or in `branches` (SPEC §6.2),
     sorted; empty for a source without a `branch` column."""
-    selects = [f"SELECT DISTINCT branch FROM {t} WHERE branch IS NOT NULL AND branch <> ''"
-               for t in ("parts_lines", "labour_lines", "clockings", "branches") if source.has_column(t, "branch")]
-    if not selects:
-        return []
     codes: set[str] = set()
-    for table, select in zip(("parts_lines", "labour_lines", "clockings", "branches"), selects):
+    for table in ("parts_lines", "labour_lines", "clockings", "branches"):
+        if not source.has_column(table, "branch"):
+            continue
         rel = source.table(table)
         rel = rel.relation(["branch"]) if hasattr(rel, "pushdown") else rel
-        codes |= {row[0] for row in rel.query("t", select.replace(f"FROM {table}", "FROM t")).fetchall()}
+        found = rel.query("t", "SELECT DISTINCT branch FROM t WHERE branch IS NOT NULL AND branch <> ''")
+        codes |= {row[0] for row in found.fetchall()}
     return sorted(codes)
