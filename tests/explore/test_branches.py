@@ -110,6 +110,10 @@ def test_a_branch_offers_its_own_filter_values_and_composes_with_them(explorer):
     ex.branch.choose("")
     assert [v for _, v in ex.filters["department"].options] == ["P", "W"]
     check(total(ex, "activity"), documents=3, net=137)
+    ex.branch.choose("007")
+    ex.clear_filters()
+    assert ex.branch.value == "007"  # the branch is a scope, not a filter: it stays
+    check(total(ex, "activity"), net=40)
 
 
 def test_labour_and_workshop_follow_the_branch(explorer):
