@@ -98,16 +98,19 @@ def test_a_source_without_codes_shows_the_codes_alone(tmp_path):
 
 
 def test_rules_read_as_words_and_booleans_as_yes_no():
-    """An alert's rule shows its title and a yes/no column shows Yes or No, never gp_drop or True."""
+    """An alert's rule shows its title and a yes/no column shows Yes or No, never gp_drop or True, even
+    under the name of an hours column (a labour line's "open" and "close": does it count in Open, in Close)."""
     frame = pd.DataFrame({"rule": ["gp_drop", "sales_decline", "large_document"],
                           "open_clocking": [True, False, True],
-                          "flag": pd.Series([True, None, False], dtype="object")})
+                          "flag": pd.Series([True, None, False], dtype="object"),
+                          "open": [False, True, False],
+                          "close": pd.Series([None, False, True], dtype="object")})
     rows = _cells(tables.table_html(frame, table_id="t"), "table-t")
     from aftersales.reports.alerts import RULE_TITLES
 
     assert [r[0] for r in rows] == [RULE_TITLES["gp_drop"], "Sales decline", RULE_TITLES["large_document"]]
     assert rows[0][0] == "GP% drop"
-    assert [r[1:] for r in rows] == [["Yes", "Yes"], ["No", ""], ["Yes", "No"]]
+    assert [r[1:] for r in rows] == [["Yes", "Yes", "No", ""], ["No", "", "Yes", "No"], ["Yes", "No", "No", "Yes"]]
 
 
 @pytest.mark.parametrize(("change", "text", "shown", "colour"), [

@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
@@ -108,6 +109,8 @@ def label(column: str) -> str:
 
 def _kind(column: str, series: pd.Series) -> str:
     money, hours, _ = display()
+    if _yes_no(series):  # whatever its name: a flag named "open" is not hours
+        return "text"
     if column in money:
         return "money"
     if column == "clv_cost_ratio":
@@ -120,13 +123,21 @@ def _kind(column: str, series: pd.Series) -> str:
         return "quantity"
     if pd.api.types.is_datetime64_any_dtype(series):
         return "date"
-    if pd.api.types.is_bool_dtype(series):
-        return "text"
     if pd.api.types.is_integer_dtype(series):
         return "count"
     if pd.api.types.is_float_dtype(series):
         return "quantity"
     return "text"
+
+
+def _yes_no(series: pd.Series) -> bool:
+    """A column of yes/no values (empty ones aside)."""
+    if pd.api.types.is_bool_dtype(series):
+        return True
+    if series.dtype != object:
+        return False
+    values = series.dropna()
+    return not values.empty and all(isinstance(v, (bool, np.bool_)) for v in values)
 
 
 def _row_class(row: Mapping) -> str:
