@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import json
 import os
 import signal
@@ -208,6 +209,18 @@ def test_the_group_landing_page_shows_the_league_with_escaped_names_and_links(tr
     branch_page = (tree / "branches" / "01" / "index.html").read_text(encoding="utf-8")
     assert 'href="../../index.html"' in branch_page and 'id="branches"' not in branch_page
     assert "branch 01 &lt;b&gt;&amp;&#34;" in branch_page
+
+
+def test_every_report_page_of_a_branch_names_the_branch(tree):
+    """Under each page's title: the branch's code and its name (escaped) from `branches`, the code alone for a
+    branch missing from it, nothing for the group."""
+    period = "01 Mar 2024 to 31 Mar 2024 · as of 31 Mar 2024"
+    named = {"01": f"branch 01 {MARKUP}", "1": "branch 1 One & Co", "X9": "branch X9", "0042": "branch 0042 Quiet <i>"}
+    for code, words in named.items():
+        for report in ("parts", "labour", "accounts"):
+            page = (tree / "branches" / code / f"{report}.html").read_text(encoding="utf-8")
+            assert f'<div class="as-sub">Test Group · {html.escape(f"{period} · {words}")}</div>' in page, (code, report)
+    assert f'<div class="as-sub">Test Group · {html.escape(period)}</div>' in (tree / "parts.html").read_text(encoding="utf-8")
 
 
 def test_a_workbook_of_the_group_opens_with_the_branches_sheet(tree):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,8 +81,16 @@ class Context:
     def period_text(self) -> str:
         p = self.period
         text = f"{p.start:%d %b %Y} to {p.end:%d %b %Y}"
-        branch = "" if self.scope.is_group else f" · branch {self.scope.branch}"
-        return text + f" · as of {p.as_of:%d %b %Y}" + branch
+        return text + f" · as of {p.as_of:%d %b %Y}" + self._branch_text
+
+    @functools.cached_property
+    def _branch_text(self) -> str:
+        """What the period's text adds for a branch's scope: " · branch 03 Harrogate", its code and then its
+        name from `branches` when it has one, as the branch's landing page names it. Nothing for the group."""
+        if self.scope.is_group:
+            return ""
+        name = branch_names(self.source).get(self.scope.branch, "")
+        return f" · branch {self.scope.branch}" + (f" {name}" if name else "")
 
     # ------------------------------------------------------------ outputs
     def save(self, item: Grid | pd.DataFrame, name: str | None = None) -> None:
