@@ -90,7 +90,7 @@ class Context:
         if self.scope.is_group:
             return ""
         name = branch_names(self.source).get(self.scope.branch, "")
-        return f" · branch {self.scope.branch}" + (f" {name}" if name else "")
+        return f" · {self.scope.label}" + (f" {name}" if name else "")
 
     # ------------------------------------------------------------ outputs
     def save(self, item: Grid | pd.DataFrame, name: str | None = None) -> None:
