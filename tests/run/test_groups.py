@@ -62,7 +62,7 @@ CLOCKINGS = [
          clock_out="2024-03-07T10:00", wip_no="W2"),
 ]
 # "0042" has no line at all: it gets a pack, linked from the group's page, but no row in the league
-BRANCHES = [dict(branch="01", name=MARKUP, region="North"), dict(branch="1", name="One & Co", region=""),
+BRANCHES = [dict(branch="01", name=MARKUP, region="North"), dict(branch="1", name="One &\nCo", region=""),
             dict(branch="0042", name="Quiet <i>", region="South")]
 
 
@@ -154,7 +154,7 @@ def test_the_groups_branches_csv_is_the_librarys_and_its_totals_the_sums_of_bran
         "01": dict(name=MARKUP, region="North", parts_net=100, parts_profit=40, parts_gp_pct=40, labour_net=200,
                    labour_profit=120, labour_gp_pct=60, sales=300, sales_prior=0, growth_pct="", hours_sold=2,
                    attended=4, pro_pct=50, overheads="", absorption_pct="", rank=2),
-        "1": dict(name="One & Co", region="", parts_net=300, parts_profit=200, parts_gp_pct=200 / 3, labour_net=100,
+        "1": dict(name="One &\nCo", region="", parts_net=300, parts_profit=200, parts_gp_pct=200 / 3, labour_net=100,
                   labour_profit=60, labour_gp_pct=60, sales=400, sales_prior=150, growth_pct=250 / 1.5, hours_sold=1,
                   attended=2, pro_pct=50, overheads="", absorption_pct="", rank=1),
         "X9": dict(name="", region="", parts_net=30, parts_profit=15, parts_gp_pct=50, labour_net=0, labour_profit=0,
@@ -203,7 +203,7 @@ def test_the_group_landing_page_shows_the_league_with_escaped_names_and_links(tr
     assert ">730<" in foot and ">430<" in foot
     # the large-document alert (D2, Net 300 > 250) is branch 1's alone
     most = league[league.index("Branches with the most alerts"):]
-    assert "One &amp; Co" in most and "1 alert" in most and "X9" not in most
+    assert "One &amp;\nCo" in most and "1 alert" in most and "X9" not in most
     quality = page[page.index('id="data-quality"'):]
     assert "<code>X9</code>: 1 rows" in quality
     branch_page = (tree / "branches" / "01" / "index.html").read_text(encoding="utf-8")
@@ -212,8 +212,8 @@ def test_the_group_landing_page_shows_the_league_with_escaped_names_and_links(tr
 
 
 def test_every_report_page_of_a_branch_names_the_branch(tree):
-    """Under each page's title: the branch's code and its name (escaped) from `branches`, the code alone for a
-    branch missing from it, nothing for the group."""
+    """Under each page's title: the branch's code and its name (escaped, on one line) from `branches`, the code
+    alone for a branch missing from it, nothing for the group."""
     period = "01 Mar 2024 to 31 Mar 2024 · as of 31 Mar 2024"
     named = {"01": f"branch 01 {MARKUP}", "1": "branch 1 One & Co", "X9": "branch X9", "0042": "branch 0042 Quiet <i>"}
     for code, words in named.items():
@@ -221,6 +221,12 @@ def test_every_report_page_of_a_branch_names_the_branch(tree):
             page = (tree / "branches" / code / f"{report}.html").read_text(encoding="utf-8")
             assert f'<div class="as-sub">Test Group · {html.escape(f"{period} · {words}")}</div>' in page, (code, report)
     assert f'<div class="as-sub">Test Group · {html.escape(period)}</div>' in (tree / "parts.html").read_text(encoding="utf-8")
+    # the same words head the plain text of the branch's emails, on one line although the name has a line break
+    import email
+    from email import policy
+
+    message = email.message_from_bytes((tree / "branches" / "1" / "emails" / "R1.eml").read_bytes(), policy=policy.default)
+    assert f"Period: {period} · branch 1 One & Co\n" in message.get_body(("plain",)).get_content()
 
 
 def test_a_workbook_of_the_group_opens_with_the_branches_sheet(tree):

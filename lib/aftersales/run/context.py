@@ -19,6 +19,7 @@ import pandas as pd
 
 from aftersales import params as params_module
 from aftersales.config import REPORTS
+from aftersales.notify.mime import one_line
 from aftersales.present.csvtables import write_csv
 from aftersales.reports.grids import Grid, in_period, query
 from aftersales.reports.periods import Period, parse_date, resolve
@@ -86,10 +87,11 @@ class Context:
     @functools.cached_property
     def _branch_text(self) -> str:
         """What the period's text adds for a branch's scope: " · branch 03 Harrogate", its code and then its
-        name from `branches` when it has one, as the branch's landing page names it. Nothing for the group."""
+        name from `branches` when it has one, as the branch's landing page names it, on one line (it heads the plain
+        text of the branch's emails too). Nothing for the group."""
         if self.scope.is_group:
             return ""
-        name = branch_names(self.source).get(self.scope.branch, "")
+        name = one_line(branch_names(self.source).get(self.scope.branch, ""))
         return f" · {self.scope.label}" + (f" {name}" if name else "")
 
     # ------------------------------------------------------------ outputs
