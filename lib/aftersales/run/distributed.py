@@ -123,6 +123,7 @@ def execute_tasks(tasks: Sequence[local.Task], jobs: int, timeout: float, progre
         finished.add(future)
 
     limit = jobs if jobs and jobs > 0 else len(tasks)
+    ended: list[float] = []
     try:
         while waiting and len(running) < limit:
             submit(waiting.pop(0))
@@ -132,7 +133,9 @@ def execute_tasks(tasks: Sequence[local.Task], jobs: int, timeout: float, progre
                                           time.monotonic() - started[task.key])
             future.release()
             done(task.key)
-            progress(local.said(statuses[task.key], len(statuses), len(tasks), task.label))
+            ended.append(time.monotonic())
+            progress(local.said(statuses[task.key], len(statuses), len(tasks), task.label,
+                                local.time_left(ended, len(tasks), limit)))
             if waiting:
                 submit(waiting.pop(0))
     finally:

@@ -167,6 +167,7 @@ def execute_tasks(tasks: Sequence[Task], jobs: int, timeout: float, progress: Ca
     waiting = list(tasks)
     running: dict[str, tuple[Task, multiprocessing.Process, float]] = {}
     statuses: dict[str, dict] = {}
+    ended: list[float] = []
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
@@ -184,18 +185,33 @@ def execute_tasks(tasks: Sequence[Task], jobs: int, timeout: float, progress: Ca
                 statuses[key] = report_status(task.run_dir, task.report, proc.exitcode,
                                               time.monotonic() - started, timeout)
                 done(key)
-                progress(said(statuses[key], len(statuses), len(tasks), task.label))
+                ended.append(time.monotonic())
+                progress(said(statuses[key], len(statuses), len(tasks), task.label, time_left(ended, len(tasks), jobs)))
     finally:
         for _, proc, _ in running.values():
             proc.kill()
     return statuses
 
 
-def said(status: dict, count: int, total: int, label: str = "") -> str:
-    """The progress line of a report that ended (`label`: its scope, when the run has several)."""
+def said(status: dict, count: int, total: int, label: str = "", left: str = "") -> str:
+    """The progress line of a report that ended (`label`: its scope, when the run has several), and `left`,
+    what `time_left` says of the reports still to come."""
     word = "done" if status["status"] == "ok" else f"FAILED: {status['error']}"
     scope = f"{label}: " if label else ""
-    return f"[{count}/{total}] {scope}{status['report']} {word} ({status.get('seconds', 0):.1f} s)"
+    return f"[{count}/{total}] {scope}{status['report']} {word} ({status.get('seconds', 0):.1f} s)" + \
+        (f" · {left}" if left else "")
+
+
+def time_left(ended: Sequence[float], total: int, jobs: int) -> str:
+    """"about 4 min left": the reports still to come at the pace of the last `4 × jobs` that ended (`ended`:
+    when each ended, in order), all processes together. The pace of the last few rather than of all: a group's
+    reports come first and take longer than its branches'. Said only once that many have ended, and while it
+    is a minute or more (a group's run of many branches; a dealer's run ends sooner)."""
+    window = 4 * max(jobs, 1)
+    if not window < len(ended) < total:
+        return ""
+    seconds = (ended[-1] - ended[-1 - window]) / window * (total - len(ended))
+    return f"about {round(seconds / 60):,} min left" if seconds >= 60 else ""
 
 
 def _report_process(report: str, run_dir: str, parameters: dict, timeout: float,
