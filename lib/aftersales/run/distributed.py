@@ -92,7 +92,9 @@ def execute_tasks(tasks: Sequence[local.Task], jobs: int, timeout: float, progre
     from aftersales import config
 
     client = connect(scheduler)
-    workers = len(client.scheduler_info().get("workers", {}))
+    workers_info = client.scheduler_info().get("workers", {})
+    workers = len(workers_info)
+    at_once = sum(int(w.get("nthreads") or 1) for w in workers_info.values())  # tasks the cluster runs together
     progress(f"running on the Dask cluster at {scheduler} ({workers} worker{'s' if workers != 1 else ''})")
     settings: dict[str, str] = {}  # out_dir → the settings' YAML (each scope's email link is its own pack)
     inputs: dict[Path, dict[str, bytes]] = {}  # run folder → its tables written before the reports
@@ -135,7 +137,7 @@ def execute_tasks(tasks: Sequence[local.Task], jobs: int, timeout: float, progre
             done(task.key)
             ended.append(time.monotonic())
             progress(local.said(statuses[task.key], len(statuses), len(tasks), task.label,
-                                local.time_left(ended, len(tasks), limit)))
+                                local.time_left(ended, len(tasks), min(limit, max(at_once, 1)))))
             if waiting:
                 submit(waiting.pop(0))
     finally:
