@@ -49,3 +49,36 @@ def test_a_ranked_branch_is_not_listed_again_as_unranked():
 def test_a_run_without_branch_packs_and_no_ranked_branch_has_no_branches_section():
     """A group run without --by-branch whose period has no line: no Branches section at all."""
     assert 'id="branches"' not in _page(pd.DataFrame(columns=list(COLUMNS)), [])
+
+
+def _row(branch: str, **figures) -> dict:
+    return {c: None for c in COLUMNS} | {"branch": branch, "name": "", "region": "", "rank": 1} | figures
+
+
+def _note(league: str) -> str:
+    start = league.index("Every percentage is a ratio of sums")
+    return league[start:league.index("</p>", start)]
+
+
+def test_the_totals_note_names_the_columns_that_count_more_than_the_ranked_rows():
+    """Branch "7" is ranked with 10 h attended and 100 of overheads; the group's own figures are 14 h (branch
+    "8" only clocked) and 130 (30 written to no branch): the note says Attended and Overheads count more."""
+    rows = pd.DataFrame([_row("7", sales=10.0, attended=10.0, overheads=100.0)], columns=list(COLUMNS))
+    total = pd.DataFrame([{c: None for c in COLUMNS} | {"sales": 10.0, "attended": 14.0, "overheads": 130.0}])
+    page = landing_page(period=MARCH, dealer="Group", reports=[], alerts=[], summaries={},
+                        league=Grid("branches", rows, total), branch_packs=PACKS)
+    note = _note(_section(page))
+    assert "Attended also counts the clockings of branches without a ranked row" in note
+    assert "Overheads also count those written to no branch" in note
+
+
+def test_the_totals_note_says_equal_to_the_sums_when_every_column_is():
+    """Two ranked branches whose attended hours and overheads add up to the group's (an empty overhead is
+    nothing): the note says the group row equals the sums, with no exception."""
+    rows = pd.DataFrame([_row("7", sales=10.0, attended=10.0, overheads=100.0),
+                         _row("8", sales=5.0, attended=2.5, overheads=None, rank=2)], columns=list(COLUMNS))
+    total = pd.DataFrame([{c: None for c in COLUMNS} | {"sales": 15.0, "attended": 12.5, "overheads": 100.0}])
+    page = landing_page(period=MARCH, dealer="Group", reports=[], alerts=[], summaries={},
+                        league=Grid("branches", rows, total), branch_packs=PACKS)
+    note = _note(_section(page))
+    assert "(equal to the sums of the branches)." in note and "except" not in note

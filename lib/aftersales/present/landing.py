@@ -303,11 +303,32 @@ def league_view(grid: Grid, branch_packs: list[dict]) -> dict | None:
                          "band": bands.iloc[i] or "none", "mark": QUARTILE_MARKS.get(bands.iloc[i], ""),
                          "bar": round(max(sales, 0.0) / top * 100, 1) if top > 0 else 0.0})
     total = _league_texts(ranked.total.iloc[0].to_dict()) if ranked.total is not None and len(ranked.total) else {}
+    if total:
+        total["unsummed"] = _unsummed(ranked)
     alerted = sorted((p for p in branch_packs if p.get("alerts")), key=lambda p: (-p["alerts"], p["branch"]))
     return {"rows": out_rows, "total": total, "count": len(out_rows), "quartiles": bool((bands != "").any()),
             "most_alerts": [{"branch": p["branch"], "name": p.get("name") or "", "href": p.get("href"),
                              "alerts": int(p["alerts"])} for p in alerted[:MOST_ALERTS]],
             "packs": bool(packs), "unranked": unranked}
+
+
+#: The totals row's columns that may hold more than the ranked branches' rows, and what else they count.
+UNSUMMED = {"attended": "Attended also counts the clockings of branches without a ranked row",
+            "overheads": "Overheads also count those written to no branch or to a branch without a ranked row"}
+
+
+def _unsummed(ranked: Grid) -> str:
+    """What the group's totals row counts beyond the sum of the ranked rows (SPEC §6.2: the totals row is
+    the group's own figures), as a sentence; '' when every such column equals the sum of the rows."""
+    total = ranked.total.iloc[0]
+    said = []
+    for column, words in UNSUMMED.items():
+        mine = pd.to_numeric(pd.Series([total.get(column)]), errors="coerce").iloc[0]
+        rows = pd.to_numeric(ranked.rows[column], errors="coerce").sum(min_count=1)
+        mine, rows = (0.0 if pd.isna(v) else float(v) for v in (mine, rows))
+        if round(mine - rows, 6) != 0:
+            said.append(words)
+    return "; ".join(said)
 
 
 def _league_texts(r: dict) -> dict:

@@ -66,7 +66,9 @@ KPIS = {
     "Absorption %": "(parts Profit + labour Profit) ÷ Overheads × 100",
     "Rank": "1 for the highest sales; equal sales are ranked by branch code",
     "Totals": "the group's own figures from every line, equal to the sums of the branches; its "
-    "percentages are ratios of the group's sums; an overhead row written to no branch is the group's own",
+    "percentages are ratios of the group's sums. Two columns may hold more: Attended also counts the clockings "
+    "of a branch without a row (no parts or invoiced labour line), and Overheads those written to no branch or "
+    "to a branch without a row",
     "Quartiles": "with four branches or more, the quarter of the branches (rounded down) ranked first "
     "are the top quartile and the quarter ranked last the bottom quartile",
 }
