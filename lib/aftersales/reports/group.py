@@ -62,7 +62,8 @@ KPIS = {
     "whose clock-in day is in the period",
     "Pro%": "Hours sold ÷ Attended × 100",
     "Overheads": "Σ over the months of the period of the branch's overhead × days of the month inside the "
-    "period ÷ days in the month; empty when the branch has no overhead row for the period",
+    "period ÷ days in the month (over from–to, even when as-of cuts the period short); empty when the branch "
+    "has no overhead row for the period",
     "Absorption %": "(parts Profit + labour Profit) ÷ Overheads × 100",
     "Rank": "1 for the highest sales; equal sales are ranked by branch code",
     "Totals": "the group's own figures from every line, equal to the sums of the branches; its "
