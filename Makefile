@@ -28,8 +28,8 @@ setup: $(STAMP)
 report: setup
 	$(VENV)/bin/aftersales run $(ARGS)
 
-## Lint (ruff) and the layers contract (import-linter), then the test suite on two workers (~10 min on
-## 2 cores; one worker takes ~13). One test alone: make test ARGS="-n 0 tests/run/test_groups.py -k league".
+## Lint (ruff) and the layers contract (import-linter), then the test suite on two workers (12–14 min on
+## 2 cores; a third worker is no faster: the tests are busy, not waiting). One test alone: make test ARGS="-n 0 tests/run/test_groups.py -k league".
 test: $(TEST_STAMP) lint
 	$(PY) -m pytest -q -n 2 $(ARGS)
 
