@@ -18,7 +18,8 @@ Makes the demo data it needs with `aftersales demo-data` (small, medium, large) 
      single pack (no --by-branch) on the same data, alternating, as a ratio, and the largest
      process's peak memory (`--only-group` measures this alone); and the floor of that run: the
      same --by-branch run with notebooks that only take their parameters (what 31 packs cost
-     whatever their reports compute), against the group's pack.
+     whatever their reports compute), against the group's pack; and what a branch's charts cost
+     against what that leaves a branch.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def group_rows(data: Path, repeat: int, folder: Path) -> list[tuple[str, str, st
     shares = ", ".join(f"{name} {branch[name]:.1f} s / {group[name]:.1f} s" for name in branch if name in group)
     floor = machinery_floor(source, folder)
     left = 5 * single[0] - floor - single[0]
-    return [
+    rows = [
         (f"6a. month pack, large data over {GROUP_BRANCHES} branches, the group's pack alone", f"{single[0]:.1f} s",
          f"largest process {single[2]:.0f} MB; {_runs(single[1])}"),
         (f"6b. the same with --by-branch ({GROUP_BRANCHES + 1} packs)", f"{by_branch[0]:.1f} s",
@@ -201,6 +202,17 @@ def group_rows(data: Path, repeat: int, folder: Path) -> list[tuple[str, str, st
          "processor-seconds a branch on 2 cores, for its reports' "
          "queries, grids, charts and tables (6c: what they take today)"),
     ]
+    import aftersales.run.warm  # noqa: F401 - imported before timing, as a pack's kernels have it imported
+    measured = branch_charts(source)
+    per_branch = 2 * left / GROUP_BRANCHES
+    rows.append(("6e. a branch's charts: processor time of the charts its reports draw, against all its reports' "
+                 "cells (one process, no kernel), for the smallest, the median and the largest branch",
+                 " · ".join(f"{charts:.1f} s / {cells:.1f} s" for _, _, cells, charts, _ in measured),
+                 "; ".join(f"branch {code} ({lines:,} parts lines in the month): {n} charts, "
+                           f"{100 * charts / cells:.0f} % of its cells, {charts / per_branch:.2f}× the "
+                           f"{per_branch:.1f} processor-seconds 6d leaves a branch"
+                           for code, lines, cells, charts, n in measured)))
+    return rows
 
 
 def _runs(times: list[float]) -> str:
@@ -275,33 +287,95 @@ def lib_builds(source: Path) -> float:
     return time.monotonic() - started
 
 
-def notebook_calls(source: Path) -> float:
-    """Every code cell of every report notebook, run in this process for the small month as the pack's
-    kernels run them (the report's build, its tables and charts as HTML, its CSV tables), each report in
-    a fresh namespace, without papermill, kernels or the page export: the lib calls a pack makes."""
-    import tempfile
+def _cells(reports) -> dict[str, list]:
+    """The code cells of each report notebook but its parameters cell, compiled."""
+    from aftersales.config import NOTEBOOK_DIR
 
-    from aftersales.config import NOTEBOOK_DIR, REPORTS
+    cells = {}
+    for name in reports:
+        book = json.loads((NOTEBOOK_DIR / f"{name}.ipynb").read_text(encoding="utf-8"))
+        cells[name] = [compile("".join(c["source"]), f"{name}.ipynb", "exec") for c in book["cells"]
+                       if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])]
+    return cells
+
+
+def _run_cells(cells: dict[str, list], source: Path, branch: str = "") -> None:
+    """Every cell of `cells` in this process for the month, as a pack's kernels run them (the report's
+    build, its tables and charts as HTML, its CSV tables), each report in a fresh namespace, without
+    papermill, kernels or the page export."""
+    import tempfile
 
     shown: list[str] = []
 
     def display(*objs, **_):
         shown.extend(o._repr_html_() if hasattr(o, "_repr_html_") else repr(o) for o in objs)
 
-    cells = {}
-    for name in REPORTS:
-        book = json.loads((NOTEBOOK_DIR / f"{name}.ipynb").read_text(encoding="utf-8"))
-        cells[name] = [compile("".join(c["source"]), f"{name}.ipynb", "exec") for c in book["cells"]
-                       if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])]
     with tempfile.TemporaryDirectory() as out:
-        started = time.monotonic()
-        for name, code in cells.items():
+        for code in cells.values():
             space = {"display": display, "source": str(source), "period": "", "date_from": MONTH[1],
                      "date_to": MONTH[3], "as_of": AS_OF, "params_file": "", "out_dir": out,
-                     "interactive": False, "branch": ""}
+                     "interactive": False, "branch": branch}
             for cell in code:
                 exec(cell, space)
-        return time.monotonic() - started
+
+
+def notebook_calls(source: Path) -> float:
+    """Every code cell of every report notebook, run in this process for the small month (`_run_cells`):
+    the lib calls a pack makes."""
+    from aftersales.config import REPORTS
+
+    cells = _cells(REPORTS)
+    started = time.monotonic()
+    _run_cells(cells, source)
+    return time.monotonic() - started
+
+
+#: The chart functions of `present.charts` the notebooks call.
+CHARTS = ("sales_chart", "bar_chart", "line_chart", "scatter_chart", "hbar_chart")
+
+
+def branch_charts(source: Path) -> list[tuple[str, int, float, float, int]]:
+    """For the smallest, the median and the largest branch (by parts lines in the month): its parts lines,
+    the processor seconds of every cell of its reports run in this process (`_run_cells`), the share of
+    them its charts take (each chart function timed as the notebooks call it), and how many charts."""
+    import duckdb
+
+    from aftersales.config import REPORTS
+    from aftersales.present import charts
+
+    con = duckdb.connect()
+    lines = source / "parts_lines.parquet"
+    sizes = con.execute(f"SELECT branch, COUNT(*) FROM read_parquet('{lines}') WHERE date_edit BETWEEN "
+                        f"DATE '{MONTH[1]}' AND DATE '{MONTH[3]}' GROUP BY 1 ORDER BY 2, 1").fetchall()
+    con.close()
+    picked = [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
+    cells = _cells([r for r in REPORTS if r != "sales"])  # a branch pack has no Sales report
+    spent: list[float] = []
+    originals = {name: getattr(charts, name) for name in CHARTS}
+
+    def timed(draw):
+        def chart(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return draw(*args, **kwargs)
+            finally:
+                spent.append(time.process_time() - started)
+        return chart
+
+    _run_cells(cells, source, picked[0][0])  # once before timing: imports, fonts, the first chart
+    out = []
+    try:
+        for name in CHARTS:
+            setattr(charts, name, timed(originals[name]))
+        for branch, lines in picked:
+            spent.clear()
+            started = time.process_time()
+            _run_cells(cells, source, branch)
+            out.append((branch, lines, time.process_time() - started, sum(spent), len(spent)))
+    finally:
+        for name, draw in originals.items():
+            setattr(charts, name, draw)
+    return out
 
 
 def median_of(fn, source: Path, repeat: int) -> float:
