@@ -371,7 +371,7 @@ KPIS = {
     "Obsolescence %": "value of the parts with no sale in 12 months (over 12 months bucket) ÷ Stock value × 100",
     "Obsolete parts": "the most valuable parts with no sale (or, never sold, no receipt) in the last 365 days",
     "Overheads": "Σ over the months of the period (from–to) of the month's overhead × days of the month inside "
-    "the period ÷ days in the month, prorated over from–to as targets are even when as-of cuts the period short; "
+    "the period ÷ days in the month, prorated over from–to, as targets are, even when as-of cuts the period short; "
     "empty when no overhead row covers the period",
     "Absorption %": "(parts Profit + labour Profit of the period) ÷ Overheads × 100: how much of the fixed "
     "overhead aftersales gross profit pays (the profit counts nothing dated after as-of, so a period that "
