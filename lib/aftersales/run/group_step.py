@@ -107,7 +107,8 @@ def plan_scopes(source: Source, reports: Sequence[str], *, branch: str | None = 
             raise ValueError(f"--branch {branch}: the source has no branch column on its lines, so it is one "
                              "branch; leave out --branch")
         if branch not in codes:
-            raise ValueError(f"--branch {branch}: no line of the source names that branch; the branches are "
+            raise ValueError(f"--branch {branch}: neither a parts, labour or clocking line nor the branches table "
+                             "names that branch; the branches are "
                              f"{', '.join(repr(c) for c in codes)}")
         if not branch_reports:
             raise ValueError("the Sales performance report is made for the group only: a branch's pack needs "
