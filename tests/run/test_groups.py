@@ -227,6 +227,11 @@ def test_every_report_page_of_a_branch_names_the_branch(tree):
 
     message = email.message_from_bytes((tree / "branches" / "1" / "emails" / "R1.eml").read_bytes(), policy=policy.default)
     assert f"Period: {period} · branch 1 One & Co\n" in message.get_body(("plain",)).get_content()
+    # and its subject names the branch, so that a rep tells it from the group's email (which names none)
+    assert message["Subject"].endswith("01 Mar 2024 to 31 Mar 2024 · branch 1 One & Co"), message["Subject"]
+    group = email.message_from_bytes((tree / "emails" / "R1.eml").read_bytes(), policy=policy.default)
+    assert group["Subject"].endswith("alerts, 01 Mar 2024 to 31 Mar 2024") or group["Subject"].endswith(
+        "alert, 01 Mar 2024 to 31 Mar 2024"), group["Subject"]
 
 
 def test_a_workbook_of_the_group_opens_with_the_branches_sheet(tree):

@@ -132,7 +132,7 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     who = rep_name if owner is not None else "accounts without an owner"
     headers = {
         "Subject": one_line(f"{dealer} alerts for {who}: {count} alert{'s' if count != 1 else ''}, "
-                         f"{period_text.split(' · ')[0]}"),
+                         f"{_subject_period(period_text)}"),
         "From": (one_line(conf["sender"]), f"{dealer} reports"),
         "To": to if to[0] else None,
         "Date": format_datetime(dt.datetime.now(dt.timezone.utc)),
@@ -165,6 +165,15 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
             f"<table style=\"border-collapse:collapse\"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
             f"{link_html}<p style=\"color:#666\">— {html.escape(dealer)} aftersales workbook</p></body></html>")
     return email_bytes(headers, "\n".join(lines) + "\n", page)
+
+
+def _subject_period(period_text: str) -> str:
+    """The dates of `period_text` and, for a branch's pack, its branch ("01 Mar 2024 to 31 Mar 2024 · branch 03
+    Harrogate"): a rep whose accounts buy at several branches gets the group's email and each branch's, and
+    tells them apart in the inbox. The as-of date stays in the body."""
+    first, *rest = period_text.split(" · ")
+    branch = " · ".join(rest[1:]) if len(rest) > 1 else ""  # after "as of …": the branch and its name
+    return f"{first} · {branch}" if branch else first
 
 
 def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
