@@ -29,7 +29,8 @@ report: setup
 	$(VENV)/bin/aftersales run $(ARGS)
 
 ## Lint (ruff) and the layers contract (import-linter), then the test suite on two workers (12–14 min on
-## 2 cores; a third worker is no faster: the tests are busy, not waiting). One test alone: make test ARGS="-n 0 tests/run/test_groups.py -k league".
+## 2 cores; a third worker is no faster: the tests are busy, not waiting).
+## One test alone: make test ARGS="-n 0 tests/run/test_groups.py -k league".
 test: $(TEST_STAMP) lint
 	$(PY) -m pytest -q -n 2 $(ARGS)
 

@@ -82,3 +82,14 @@ def test_the_totals_note_says_equal_to_the_sums_when_every_column_is():
                         league=Grid("branches", rows, total), branch_packs=PACKS)
     note = _note(_section(page))
     assert "(equal to the sums of the branches)." in note and "except" not in note
+
+
+def test_rows_rounded_one_by_one_still_equal_the_total():
+    """Thirty branches each with a third of an overhead (written 33.333333, rounded to 6 decimals as every
+    figure is) sum to 999.99999, the group's own 1,000: the note still says the group row equals the sums."""
+    rows = pd.DataFrame([_row(f"{i:02d}", sales=10.0, attended=1.0, overheads=33.333333, rank=i + 1)
+                         for i in range(30)], columns=list(COLUMNS))
+    total = pd.DataFrame([{c: None for c in COLUMNS} | {"sales": 300.0, "attended": 30.0, "overheads": 1000.0}])
+    page = landing_page(period=MARCH, dealer="Group", reports=[], alerts=[], summaries={},
+                        league=Grid("branches", rows, total), branch_packs=[])
+    assert "(equal to the sums of the branches)." in _note(_section(page))

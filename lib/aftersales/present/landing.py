@@ -317,16 +317,20 @@ UNSUMMED = {"attended": "Attended also counts the clockings of branches without 
             "overheads": "Overheads also count those written to no branch or to a branch without a ranked row"}
 
 
+#: How far the totals row may be from the sum of the rows and still equal it: each row and the total are
+#: rounded to 6 decimals on their own (a prorated overhead never ends), so 30 rows may sum 0.00002 away.
+SUMS_AGREE = 0.005
+
+
 def _unsummed(ranked: Grid) -> str:
     """What the group's totals row counts beyond the sum of the ranked rows (SPEC §6.2: the totals row is
     the group's own figures), as a sentence; '' when every such column equals the sum of the rows."""
     total = ranked.total.iloc[0]
     said = []
     for column, words in UNSUMMED.items():
-        mine = pd.to_numeric(pd.Series([total.get(column)]), errors="coerce").iloc[0]
-        rows = pd.to_numeric(ranked.rows[column], errors="coerce").sum(min_count=1)
-        mine, rows = (0.0 if pd.isna(v) else float(v) for v in (mine, rows))
-        if round(mine - rows, 6) != 0:
+        mine = pd.to_numeric(total.get(column), errors="coerce")
+        rows = pd.to_numeric(ranked.rows[column], errors="coerce").sum()  # an empty cell adds nothing
+        if abs((0.0 if pd.isna(mine) else float(mine)) - float(rows)) > SUMS_AGREE:
             said.append(words)
     return "; ".join(said)
 

@@ -82,17 +82,17 @@ class Context:
     def period_text(self) -> str:
         p = self.period
         text = f"{p.start:%d %b %Y} to {p.end:%d %b %Y}"
-        return text + f" · as of {p.as_of:%d %b %Y}" + self._branch_text
+        return text + f" · as of {p.as_of:%d %b %Y}" + (f" · {self.scope_text}" if self.scope_text else "")
 
     @functools.cached_property
-    def _branch_text(self) -> str:
-        """What the period's text adds for a branch's scope: " · branch 03 Harrogate", its code and then its
-        name from `branches` when it has one, as the branch's landing page names it, on one line (it heads the plain
-        text of the branch's emails too). Nothing for the group."""
+    def scope_text(self) -> str:
+        """A branch's scope in words: "branch 03 Harrogate", its code and then its name from `branches` when it
+        has one, as the branch's landing page names it, on one line (it ends the period's text and the subject
+        of the branch's emails). Empty for the group."""
         if self.scope.is_group:
             return ""
         name = one_line(branch_names(self.source).get(self.scope.branch, ""))
-        return f" · {self.scope.label}" + (f" {name}" if name else "")
+        return self.scope.label + (f" {name}" if name else "")
 
     # ------------------------------------------------------------ outputs
     def save(self, item: Grid | pd.DataFrame, name: str | None = None) -> None:
