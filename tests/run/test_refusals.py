@@ -106,6 +106,22 @@ def test_a_period_after_as_of_is_refused(source, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("codes, words", [
+    ([dict(kind="dept")], ["codes.kind", "first offending rows 1", "'dept'"]),
+    ([dict(), dict(description="Counter")], ["codes.kind+code", "duplicated key", "rows 1, 2"]),
+])
+def test_a_bad_codes_table_is_refused_whichever_reports_run(tmp_path, codes, words):
+    """Every page shows the descriptions of `codes` beside its codes, so a run of the Parts report alone still
+    checks that table: an unknown kind or a code described twice exits 2 naming table, column and rows, and
+    writes no pack (a row of an unknown kind would otherwise describe nothing, unseen)."""
+    source = make_source(tmp_path / "dealer", parts_lines=[LINE], accounts=[dict()], labour_lines=[dict()],
+                         clockings=[dict()], codes=codes)
+    done = cli("run", "--source", str(source), *RUN, "--out", str(tmp_path / "o"))
+    assert done.returncode == 2, done.stderr
+    assert all(w in done.stderr for w in words), done.stderr
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("value, words", [("2026-02-30", "not a real date"), ("99999-01-01", "YYYY-MM-DD"),
                                           ("2300-01-01", "1900")])
 def test_bad_dates_name_the_option_typed(source, tmp_path, value, words):

@@ -30,7 +30,7 @@ from aftersales.run.local import (  # noqa: F401 - the local executor, importabl
     execute,
     start_report_server,
 )
-from aftersales.source.contract import REPORT_TABLES, TABLES
+from aftersales.source.contract import PAGE_TABLES, REPORT_TABLES, TABLES
 from aftersales.source.reader import Source
 from aftersales.source.sql import hide_credentials
 from aftersales.source.validate import check
@@ -148,7 +148,8 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
         _connect(request.scheduler)
     else:
         start_report_server()
-    tables = sorted({t for r in reports for t in REPORT_TABLES[r]} | set(pacing_step.TABLES) | set(group_step.TABLES))
+    tables = sorted({t for r in reports for t in REPORT_TABLES[r]} | set(PAGE_TABLES) | set(pacing_step.TABLES)
+                    | set(group_step.TABLES))
     source = Source.open(source_spec, settings)
     try:
         fingerprint = source.fingerprint()

@@ -355,6 +355,10 @@ REPORT_TABLES: dict[str, tuple[str, ...]] = {
     "operations": ("parts_lines", "labour_lines", "overheads", "parts_stock"),
 }
 
+#: The tables every report's page reads whatever the report (the descriptions shown beside codes), so a
+#: run checks them whichever reports it makes.
+PAGE_TABLES: tuple[str, ...] = ("codes",)
+
 
 class DataError(Exception):
     """A source breaks the contract: names the table, the column and the rows."""
