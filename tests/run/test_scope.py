@@ -1,10 +1,13 @@
 """Which branches a source has (SPEC §6.2): every code found on parts, labour or clocking lines or in
-`branches`, each table read through the source, whichever of them carry a `branch` column."""
+`branches`, each table read through the source, whichever of them carry a `branch` column; and the packs a
+run plans from them."""
 
 from __future__ import annotations
 
 import duckdb
+import pytest
 
+from aftersales.run.group_step import plan_scopes
 from aftersales.run.scope import branches_found
 
 
@@ -34,3 +37,31 @@ def test_codes_from_the_tables_that_carry_branch_each_read_through_the_source():
 
 def test_a_source_without_a_branch_column_has_no_branches():
     assert branches_found(TablesOnly({"parts_lines": None, "labour_lines": None, "clockings": None})) == []
+
+
+def test_by_branch_says_why_it_makes_the_groups_pack_alone():
+    """--by-branch on one dealer (no branch column) or for Sales performance alone (a group-only report)
+    makes the group's pack only, and says why instead of leaving the user to look for `branches/`."""
+    heard: list[str] = []
+    one = TablesOnly({"parts_lines": None, "labour_lines": None, "clockings": None})
+    plans = plan_scopes(one, ["parts", "labour"], by_branch=True, note=heard.append)
+    assert [p.scope.is_group for p in plans] == [True]
+    assert len(heard) == 1 and "no line and no branches row names a branch" in heard[0]
+
+    heard.clear()
+    group = TablesOnly({"parts_lines": ["01", "02"], "labour_lines": None, "clockings": None})
+    plans = plan_scopes(group, ["sales"], by_branch=True, note=heard.append)
+    assert [p.scope.is_group for p in plans] == [True]
+    assert len(heard) == 1 and "Sales performance report is made for the group only" in heard[0]
+
+    heard.clear()
+    plans = plan_scopes(group, ["parts", "sales"], by_branch=True, note=heard.append)
+    assert [p.scope.branch for p in plans] == ["", "01", "02"] and heard == []
+    assert all(p.reports == ("parts",) for p in plans[1:])
+
+
+def test_an_empty_branch_code_is_refused_as_such():
+    """`--branch ''` says a code is needed rather than listing the branches as if '' were a typo of one."""
+    group = TablesOnly({"parts_lines": ["01"], "labour_lines": None, "clockings": None})
+    with pytest.raises(ValueError, match="--branch names no branch"):
+        plan_scopes(group, ["parts"], branch="")

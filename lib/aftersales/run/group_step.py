@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,16 +93,19 @@ def branch_folders(codes: Sequence[str]) -> dict[str, tuple[str, str]]:
 
 
 def plan_scopes(source: Source, reports: Sequence[str], *, branch: str | None = None,
-                by_branch: bool = False) -> list[ScopePlan]:
+                by_branch: bool = False, note: Callable[[str], None] = lambda _: None) -> list[ScopePlan]:
     """The packs of a run, the group first. `branch` (one branch's pack) must be a code found on the
     lines or in `branches` (ValueError naming those that exist); Sales performance is left out of a
-    branch's pack (ValueError when it was the only report asked for)."""
+    branch's pack (ValueError when it was the only report asked for). `note` hears why `by_branch`
+    makes the group's pack alone, when it does."""
     reports = tuple(reports)
     if branch is None and not by_branch:
         return [ScopePlan(Scope(), "", reports)]
     codes = branches_found(source)
     branch_reports = tuple(r for r in reports if r not in GROUP_ONLY)
     if branch is not None:
+        if branch == "":
+            raise ValueError("--branch names no branch: give a branch code, or leave it out for the group's pack")
         if not codes:
             raise ValueError(f"--branch {branch}: the source has no branch column on its lines, so it is one "
                              "branch; leave out --branch")
@@ -115,6 +118,11 @@ def plan_scopes(source: Source, reports: Sequence[str], *, branch: str | None = 
                              "another report in --reports")
         return [ScopePlan(Scope(branch), "", branch_reports)]
     plans = [ScopePlan(Scope(), "", reports)]
+    if not codes:
+        note("--by-branch: no line and no branches row names a branch (a source without a branch column is "
+             "one branch), so the group's pack is the only one")
+    elif not branch_reports:
+        note("--by-branch: the Sales performance report is made for the group only, so no branch has a pack")
     if branch_reports:
         for code, (name, named) in branch_folders(codes).items():
             plans.append(ScopePlan(Scope(code), f"{BRANCHES_FOLDER}/{name}", branch_reports, named))

@@ -164,7 +164,8 @@ def run(request: RunRequest, progress: Callable[[str], None] = lambda _: None) -
                 marker.write_text(f"{source.describe()}\n", encoding="utf-8")
         source_info = {"source": source.describe(), "fingerprint": fingerprint, "row_counts": source.row_counts()}
         try:
-            plans = group_step.plan_scopes(source, reports, branch=request.branch, by_branch=request.by_branch)
+            plans = group_step.plan_scopes(source, reports, branch=request.branch, by_branch=request.by_branch,
+                                           note=progress)
         except ValueError as exc:
             raise RunError(str(exc)) from None
     except BaseException:
@@ -275,7 +276,8 @@ def _write_pack(request: RunRequest, out: Path, source: Source, source_spec: str
             progress("reading the source once for every report")
             read_from = snapshot(source, tables, snapshot_file)
         at_once = f"{jobs} at a time" if jobs else "as many at a time as the cluster takes"
-        scopes = f" for the group and {len(plans) - 1} branches" if len(plans) > 1 else (
+        branches = len(plans) - 1
+        scopes = f" for the group and {branches} branch{'es' if branches > 1 else ''}" if branches else (
             f" for {plans[0].scope.label}" if not plans[0].scope.is_group else "")
         progress(f"running {', '.join(plans[0].reports)}{scopes} for {period.start} to {period.end} ({at_once})")
         from aftersales.present import workbook
