@@ -60,6 +60,16 @@ def test_by_branch_says_why_it_makes_the_groups_pack_alone():
     assert all(p.reports == ("parts",) for p in plans[1:])
 
 
+def test_branch_on_a_source_that_names_no_branch_says_so():
+    """`--branch 01` on one dealer (no branch column), or on a source whose line tables have the column but no
+    row, is refused saying that no branch is named: not claiming a column is missing that is there."""
+    one = TablesOnly({"parts_lines": None, "labour_lines": None, "clockings": None})
+    empty = TablesOnly({"parts_lines": [], "labour_lines": [], "clockings": []})
+    for source in (one, empty):
+        with pytest.raises(ValueError, match="--branch 01: no line and no branches row of the source names a"):
+            plan_scopes(source, ["parts"], branch="01")
+
+
 def test_an_empty_branch_code_is_refused_as_such():
     """`--branch ''` says a code is needed rather than listing the branches as if '' were a typo of one."""
     group = TablesOnly({"parts_lines": ["01"], "labour_lines": None, "clockings": None})

@@ -107,8 +107,8 @@ def plan_scopes(source: Source, reports: Sequence[str], *, branch: str | None = 
         if branch == "":
             raise ValueError("--branch names no branch: give a branch code, or leave it out for the group's pack")
         if not codes:
-            raise ValueError(f"--branch {branch}: the source has no branch column on its lines, so it is one "
-                             "branch; leave out --branch")
+            raise ValueError(f"--branch {branch}: no line and no branches row of the source names a branch (a "
+                             "source without a branch column is one branch); leave out --branch")
         if branch not in codes:
             raise ValueError(f"--branch {branch}: neither a parts, labour or clocking line nor the branches table "
                              "names that branch; the branches are "
