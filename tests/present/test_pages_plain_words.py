@@ -4,7 +4,10 @@ rule; and in a real browser, search without accents and a totals row that never 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -84,6 +87,21 @@ def test_codes_show_their_descriptions_in_pages_and_stay_codes_in_csv(tmp_path):
     assert [r[0] for r in _cells(present.grid(rep.grids["sales_types"]).data, "grid-sales_types")] == ["S1 · Retail"]
     with open(tmp_path / "run" / "tables" / "parts" / "departments.csv", encoding="utf-8") as handle:
         assert [r["department"] for r in csv.DictReader(handle)] == ["P", "X"]
+
+
+def test_a_run_on_csv_files_shows_the_descriptions_too(tmp_path):
+    """A run reads a CSV source once into a snapshot that every report reads: `codes` must be in it, or the
+    pages of a CSV dealer would show bare codes while those of the same data in Parquet show descriptions."""
+    folder = make_source(tmp_path / "src", parts_lines=[dict(department="P")],
+                         codes=[dict(kind="department", code="P", description="Parts counter")])
+    assert (folder / "codes.csv").exists()
+    done = subprocess.run([sys.executable, "-m", "aftersales", "run", "--source", str(folder), "--from", "2024-03-01",
+                           "--to", "2024-03-31", "--as-of", "2024-03-31", "--reports", "parts", "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300, env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    assert "reading the source once" in done.stderr  # the snapshot was made
+    page = (tmp_path / "out" / "parts.html").read_text(encoding="utf-8")
+    assert [r[0] for r in _cells(page, "grid-departments")] == ["P · Parts counter"]
 
 
 def test_a_source_without_codes_shows_the_codes_alone(tmp_path):
