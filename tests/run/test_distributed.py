@@ -158,12 +158,15 @@ def test_a_dask_run_writes_the_same_pack_as_a_local_run(cluster, setup, local_pa
 
 def test_a_groups_packs_on_dask_are_the_local_ones(cluster, tmp_path):
     """`--by-branch --executor dask`: every report of every scope is a task; the group's pack and each
-    branch's ("01" and "1" two branches) are the local executor's, file for file, times aside."""
+    branch's ("01" and "1" two branches) are the local executor's, file for file, times aside. The source is
+    CSV files, which a local run reads from its snapshot and Dask workers from the files: the code descriptions
+    (`codes`) show in both."""
     parts = [dict(row, branch=branch) for row, branch in zip(PARTS, ("01", "01", "1", "1"))]
     labour = [dict(LABOUR[0], branch="1")]
     source = make_source(tmp_path / "src", parts_lines=parts, labour_lines=labour, clockings=[dict(branch="01")],
                          accounts=ACCOUNTS, sales_reps=REPS,
-                         branches=[dict(branch="01", name="<b>North</b>"), dict(branch="1", name="One")])
+                         branches=[dict(branch="01", name="<b>North</b>"), dict(branch="1", name="One")],
+                         codes=[dict(kind="department", code="P", description="Parts <counter>")])
     args = ["run", "--source", str(source), *RUN, "--reports", "parts,labour", "--by-branch"]
     packs = {}
     for name, extra in (("local", []), ("dask", ["--executor", "dask", "--scheduler", cluster[0].scheduler_address])):
@@ -173,6 +176,8 @@ def test_a_groups_packs_on_dask_are_the_local_ones(cluster, tmp_path):
     files = assert_same_files(packs["local"], packs["dask"])
     for pack in (Path(), Path("branches/01"), Path("branches/1")):
         assert {pack / "index.html", pack / "parts.html", pack / "tables/parts/activity.csv"} <= set(files)
+    for name in packs:
+        assert "P · Parts &lt;counter&gt;" in (packs[name] / "branches" / "1" / "parts.html").read_text(encoding="utf-8")
     # branch "1" holds D2 and C1 (8 and 9 March), not "01"'s D1 (5 March)
     days = (packs["dask"] / "branches" / "1" / "tables" / "parts" / "activity.csv").read_text(encoding="utf-8")
     assert [line.split(",")[0] for line in days.splitlines()[1:]] == ["2024-03-08", "2024-03-09"]
