@@ -21,7 +21,8 @@ from aftersales.cli import main
 from aftersales.notify import run_emails
 from factory import make_source
 
-PERIOD_TEXT = "01 Mar 2024 to 31 Mar 2024 · as of 31 Mar 2024"
+DATES_TEXT = "01 Mar 2024 to 31 Mar 2024"
+PERIOD_TEXT = f"{DATES_TEXT} · as of 31 Mar 2024"
 TWO = "rita@dealer.example, evil@x.example"
 
 
@@ -43,7 +44,7 @@ def write_run(folder: Path, alerts: list[dict], contacts: dict[str, str | None],
     declining = frame[frame["rule"] == "sales_decline"][["account", "name", "owner", "owner_email", "owner_name"]]
     info = pd.DataFrame({"account": list(contacts), "email": list(contacts.values())})
     notify.write_run_emails(folder, frame, declining, info, pd.DataFrame(columns=["rep", "name", "email"]),
-                            settings(**notify_values), period_text=PERIOD_TEXT)
+                            settings(**notify_values), period_text=PERIOD_TEXT, dates_text=DATES_TEXT)
     return folder
 
 

@@ -16,7 +16,8 @@ from mailserver import Mailbox, bodies, free_port
 from aftersales import notify, params
 from aftersales.cli import main
 
-PERIOD_TEXT = "01 Mar 2024 to 31 Mar 2024 · as of 31 Mar 2024"
+DATES_TEXT = "01 Mar 2024 to 31 Mar 2024"
+PERIOD_TEXT = f"{DATES_TEXT} · as of 31 Mar 2024"
 
 ALERTS = pd.DataFrame([
     dict(rule="gp_drop", account="A1", name="Alpha Garage", owner="R1", owner_email="rita@example.com",
@@ -47,7 +48,8 @@ def settings(**notify_values):
 
 def write_run(folder: Path, **notify_values) -> Path:
     declining = ALERTS[ALERTS["rule"] == "sales_decline"][["account", "name", "owner", "owner_email", "owner_name"]]
-    notify.write_run_emails(folder, ALERTS, declining, INFO, REPS, settings(**notify_values), period_text=PERIOD_TEXT)
+    notify.write_run_emails(folder, ALERTS, declining, INFO, REPS, settings(**notify_values), period_text=PERIOD_TEXT,
+                            dates_text=DATES_TEXT)
     return folder
 
 
@@ -88,7 +90,8 @@ def test_owner_email_with_accented_names_reads_back_as_written(tmp_path):
     rep = "Zoë Ångström-Ødegård, Parts & Service"
     alerts = ALERTS.iloc[[0, 1]].assign(owner_name=rep, name=LONG_ACCENTED)
     alerts.loc[1, "name"] = 'Smith, Jones & "Sons" – Łódź'
-    notify.write_run_emails(tmp_path, alerts, alerts.iloc[:0], INFO, REPS, settings(), period_text=PERIOD_TEXT)
+    notify.write_run_emails(tmp_path, alerts, alerts.iloc[:0], INFO, REPS, settings(), period_text=PERIOD_TEXT,
+                            dates_text=DATES_TEXT)
     raw = (tmp_path / "emails" / "R1.eml").read_bytes()
     assert raw.isascii() and b"\n" not in raw.replace(b"\r\n", b""), "ASCII with CRLF line ends only"
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")

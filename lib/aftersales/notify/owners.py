@@ -103,10 +103,11 @@ def final_run_dir(out_dir: Path) -> Path:
 
 
 def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
-                  link: str, pacing: PacingLines | None = None, scope_text: str = "") -> bytes:
+                  dates_text: str, link: str, pacing: PacingLines | None = None, scope_text: str = "") -> bytes:
     """The email listing one owner's alerts (`owner` None: accounts without an owner), as RFC 5322
     bytes (`email_bytes`): a plain-text part and an HTML part, each opening with `pacing` when given.
-    Its subject ends with the period's dates and `scope_text` (a branch pack's "branch 03 Harrogate"): a rep
+    Its subject ends with the period's dates (`dates_text`) and `scope_text` (a branch pack's "branch 03
+    Harrogate"); `period_text`, with the as-of date, heads the body. A rep
     whose accounts buy at several branches gets the group's email and each branch's, told apart in the inbox."""
     from aftersales.reports.alerts import RULE_TITLES
 
@@ -134,7 +135,7 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     who = rep_name if owner is not None else "accounts without an owner"
     headers = {
         "Subject": one_line(f"{dealer} alerts for {who}: {count} alert{'s' if count != 1 else ''}, "
-                         f"{period_text.split(' · ')[0]}" + (f" · {scope_text}" if scope_text else "")),
+                         + dates_text + (f" · {scope_text}" if scope_text else "")),
         "From": (one_line(conf["sender"]), f"{dealer} reports"),
         "To": to if to[0] else None,
         "Date": format_datetime(dt.datetime.now(dt.timezone.utc)),
@@ -169,7 +170,7 @@ def owner_message(owner: str | None, alerts: pd.DataFrame, *, settings: Mapping,
     return email_bytes(headers, "\n".join(lines) + "\n", page)
 
 
-def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
+def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str, dates_text: str,
                    link: str, pacing: PacingLines | None = None, scope_text: str = "") -> dict[str, bytes]:
     """One email per owner with alerts, keyed by its file name (`<owner>.eml`, or the no-owner file),
     each opening with `pacing` when given."""
@@ -185,7 +186,8 @@ def owner_messages(alerts: pd.DataFrame, *, settings: Mapping, period_text: str,
         name = NO_OWNER_FILE if owner is None else safe_name(owner) + ".eml"
         name = unique_name(name, taken)
         out[name] = owner_message(owner, mine.reset_index(drop=True), settings=settings,
-                                  period_text=period_text, link=link, pacing=pacing, scope_text=scope_text)
+                                  period_text=period_text, dates_text=dates_text, link=link, pacing=pacing,
+                                  scope_text=scope_text)
     return out
 
 

@@ -42,8 +42,8 @@ def write(folder: Path, messages: Mapping[str, bytes]) -> list[Path]:
 
 
 def write_run_emails(out_dir: Path, alerts: pd.DataFrame, declining: pd.DataFrame, info: pd.DataFrame,
-                     reps: pd.DataFrame, settings: Mapping, *, period_text: str, month: str = "",
-                     scope_text: str = "") -> list[Path]:
+                     reps: pd.DataFrame, settings: Mapping, *, period_text: str, dates_text: str,
+                     month: str = "", scope_text: str = "") -> list[Path]:
     """Write the owner emails (opening with the run's pacing of `month`) and the outreach drafts of a
     run into `<out_dir>/emails/`: into a hidden folder beside it first, renamed once every file is
     written (emails an earlier call wrote there are replaced)."""
@@ -54,7 +54,7 @@ def write_run_emails(out_dir: Path, alerts: pd.DataFrame, declining: pd.DataFram
     try:
         link = report_link(settings, out_dir)
         written = write(staging, owner_messages(alerts, settings=settings, period_text=period_text,
-                                                scope_text=scope_text, link=link,
+                                                dates_text=dates_text, scope_text=scope_text, link=link,
                                                 pacing=read_pacing(out_dir, month)))
         if len(declining):
             written += write(staging / OUTREACH_DIR, outreach_messages(declining, info, settings=settings))
@@ -95,7 +95,7 @@ def deliver(ctx, rep):
                     "no recipient", listed)
     ctx.record(quality=rep.quality.checks)
     written = write_run_emails(ctx.out_dir, rep.alerts, alert_rules.declining_accounts(rep.alerts), rep.info,
-                               rep.reps, ctx.params, period_text=ctx.period_text, month=f"{ctx.period.end:%B %Y}",
-                               scope_text=ctx.scope_text)
+                               rep.reps, ctx.params, period_text=ctx.period_text, dates_text=ctx.dates_text,
+                               month=f"{ctx.period.end:%B %Y}", scope_text=ctx.scope_text)
     rep.emails = [str(p.relative_to(ctx.out_dir)) for p in written]
     return rep

@@ -79,10 +79,14 @@ class Context:
         return [(code, names.get(code, "")) for code in branches_found(self.source)]
 
     @property
+    def dates_text(self) -> str:
+        """The period's first and last days: "01 Mar 2024 to 31 Mar 2024" (the subject of the run's emails)."""
+        return f"{self.period.start:%d %b %Y} to {self.period.end:%d %b %Y}"
+
+    @property
     def period_text(self) -> str:
-        p = self.period
-        text = f"{p.start:%d %b %Y} to {p.end:%d %b %Y}"
-        return text + f" · as of {p.as_of:%d %b %Y}" + (f" · {self.scope_text}" if self.scope_text else "")
+        return (self.dates_text + f" · as of {self.period.as_of:%d %b %Y}"
+                + (f" · {self.scope_text}" if self.scope_text else ""))
 
     @functools.cached_property
     def scope_text(self) -> str:
