@@ -9,6 +9,11 @@ forks a spare (`Spare.fork`): a copy of itself that waits. When papermill asks f
 kernel, `PreloadedProvisioner` (named in the run's private kernel spec) hands the
 connection file to the spare, which becomes the kernel at once. Outside a run, or if
 there is no spare, the provisioner starts a kernel the ordinary way.
+
+papermill drives the kernel through `ReportKernelManager`, which leaves out jupyter_client's
+fixed waits: 0.2 s after the kernel first answers and up to 0.1 s after it ends, in every
+report. A --by-branch run of 31 packs with notebooks that compute nothing took 33–38 s with
+them and 20–21 s without; a small dealer's pack 5.2 s and 4.8 s (medians of 4).
 """
 
 from __future__ import annotations
@@ -17,9 +22,14 @@ import json
 import os
 import signal
 import sys
+import time
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName, Type
 
 #: What a report kernel uses; imported once per run by the server reports are forked from. The
 #: second line is what a kernel imports as it starts (its debugger's support above all: 0.16 s of
@@ -214,3 +224,47 @@ class PreloadedProvisioner(LocalProvisioner):
         self.pid = self.pgid = self.process.pid
         self.cwd = cwd
         return self.connection_info
+
+
+class ReportKernelClient(AsyncKernelClient):
+    """A report's kernel client that is ready as soon as its kernel answers.
+
+    jupyter_client's `wait_for_ready` ends by waiting 0.2 s for IOPub messages that do not come (its
+    flush), in every report of a run (a group's 156, each 0.2 s). Nothing needs that flush: papermill
+    reads only the IOPub messages answering each cell's own request. The rest is the same: ask for the
+    kernel's info until it replies and its IOPub channel is seen connected (a message on it: the
+    reply's own busy status), or it dies, or `timeout` passes."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:  # IOPub not connected yet: ask again
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")  # worker.NEVER_STARTED
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
+class ReportKernelManager(AsyncKernelManager):
+    """The kernel manager of a report's notebook (papermill's `kernel_manager_class`): its client is
+    `ReportKernelClient`, and once asked to shut down it looks for the kernel's end every 5 ms rather
+    than every 100 ms (jupyter_client's interval), so that a report ends when its kernel does."""
+
+    client_class = DottedObjectName("aftersales.run.kernel.ReportKernelClient")
+    client_factory = Type(default_value=ReportKernelClient, klass=AsyncKernelClient)
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        await super()._async_wait(pollinterval=min(pollinterval, 0.005))

@@ -39,7 +39,8 @@ START_ORDER = ("accounts", "sales", "labour", "workshop", "parts", "operations")
 
 def default_jobs() -> int:
     """Reports run at once by default: one more than the cores. A report's process waits while its
-    kernel starts and stops (about 1 s of a 3–4 s branch report); a third report fills that time.
+    kernel starts and stops (about 0.5 s of a 3–4 s branch report, 1 s before `kernel.ReportKernelManager`
+    dropped jupyter_client's fixed waits); a third report fills that time.
     Measured on two cores, 62 reports of a 30-branch group: 2 at once 131.5 s, 3 at once 113.6 s,
     4 at once 119.9 s."""
     return (os.cpu_count() or 1) + 1

@@ -71,6 +71,7 @@ def _execute(report: str, executed: Path, parameters: dict, timeout: float) -> N
                 log_output=False,
                 execution_timeout=int(timeout),
                 cwd=str(config.NOTEBOOK_DIR),
+                kernel_manager_class=kernel.ReportKernelManager,
             )
             return
         except RuntimeError as exc:
