@@ -18,7 +18,7 @@ Makes the demo data it needs with `aftersales demo-data` (small, medium, large) 
      single pack (no --by-branch) on the same data, alternating, as a ratio, and the largest
      process's peak memory (`--only-group` measures this alone); and the floor of that run: the
      same --by-branch run with notebooks that only take their parameters (what 31 packs cost
-     whatever their reports compute), against the group's pack; and what a branch's charts cost
+     whatever their reports compute), against the group's pack; and what a branch's charts and queries cost
      against what that leaves a branch.
 """
 
@@ -205,13 +205,16 @@ def group_rows(data: Path, repeat: int, folder: Path) -> list[tuple[str, str, st
     import aftersales.run.warm  # noqa: F401 - imported before timing, as a pack's kernels have it imported
     measured = branch_charts(source)
     per_branch = 2 * left / GROUP_BRANCHES
-    rows.append(("6e. a branch's charts: processor time of the charts its reports draw, against all its reports' "
-                 "cells (one process, no kernel), for the smallest, the median and the largest branch",
-                 " · ".join(f"{charts:.1f} s / {cells:.1f} s" for _, _, cells, charts, _ in measured),
+    rows.append(("6e. a branch's charts and queries: processor time of the charts its reports draw and of their "
+                 "DuckDB queries, against all its reports' cells (one process, no kernel), for the smallest, the "
+                 "median and the largest branch",
+                 " · ".join(f"{charts:.1f} s + {queries:.1f} s / {cells:.1f} s"
+                            for _, _, cells, charts, _, queries, _ in measured),
                  "; ".join(f"branch {code} ({lines:,} parts lines in the month): {n} charts, "
                            f"{100 * charts / cells:.0f} % of its cells, {charts / per_branch:.2f}× the "
-                           f"{per_branch:.1f} processor-seconds 6d leaves a branch"
-                           for code, lines, cells, charts, n in measured)))
+                           f"{per_branch:.1f} processor-seconds 6d leaves a branch; {fetches} fetches of rows, "
+                           f"{100 * queries / cells:.0f} % of its cells"
+                           for code, lines, cells, charts, n, queries, fetches in measured)))
     return rows
 
 
@@ -332,12 +335,16 @@ def notebook_calls(source: Path) -> float:
 
 #: The chart functions of `present.charts` the notebooks call.
 CHARTS = ("sales_chart", "bar_chart", "line_chart", "scatter_chart", "hbar_chart")
+#: How the reports fetch a DuckDB relation's rows (where its query runs).
+FETCHES = ("df", "fetchall")
 
 
-def branch_charts(source: Path) -> list[tuple[str, int, float, float, int]]:
+def branch_charts(source: Path) -> list[tuple[str, int, float, float, int, float, int]]:
     """For the smallest, the median and the largest branch (by parts lines in the month): its parts lines,
     the processor seconds of every cell of its reports run in this process (`_run_cells`), the share of
-    them its charts take (each chart function timed as the notebooks call it), and how many charts."""
+    them its charts take (each chart function timed as the notebooks call it), how many charts, and the
+    share its DuckDB queries take (each fetch of a relation's rows into Python timed, its engine's
+    threads included) with how many fetches."""
     import duckdb
 
     from aftersales.config import REPORTS
@@ -351,30 +358,38 @@ def branch_charts(source: Path) -> list[tuple[str, int, float, float, int]]:
     picked = [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
     cells = _cells([r for r in REPORTS if r != "sales"])  # a branch pack has no Sales report
     spent: list[float] = []
+    fetched: list[float] = []
     originals = {name: getattr(charts, name) for name in CHARTS}
+    fetches = {name: getattr(duckdb.DuckDBPyRelation, name) for name in FETCHES}
 
-    def timed(draw):
-        def chart(*args, **kwargs):
+    def timed(draw, into):
+        def call(*args, **kwargs):
             started = time.process_time()
             try:
                 return draw(*args, **kwargs)
             finally:
-                spent.append(time.process_time() - started)
-        return chart
+                into.append(time.process_time() - started)
+        return call
 
     _run_cells(cells, source, picked[0][0])  # once before timing: imports, fonts, the first chart
     out = []
     try:
         for name in CHARTS:
-            setattr(charts, name, timed(originals[name]))
+            setattr(charts, name, timed(originals[name], spent))
+        for name in FETCHES:
+            setattr(duckdb.DuckDBPyRelation, name, timed(fetches[name], fetched))
         for branch, lines in picked:
             spent.clear()
+            fetched.clear()
             started = time.process_time()
             _run_cells(cells, source, branch)
-            out.append((branch, lines, time.process_time() - started, sum(spent), len(spent)))
+            out.append((branch, lines, time.process_time() - started, sum(spent), len(spent), sum(fetched),
+                        len(fetched)))
     finally:
         for name, draw in originals.items():
             setattr(charts, name, draw)
+        for name, fetch in fetches.items():
+            setattr(duckdb.DuckDBPyRelation, name, fetch)
     return out
 
 
