@@ -226,6 +226,11 @@ class PreloadedProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+#: What a kernel that ended before it answered its first request says (jupyter_client's words): no cell
+#: has run, and the worker executes the notebook once more in a new kernel.
+NEVER_STARTED = "Kernel died before replying to kernel_info"
+
+
 class ReportKernelClient(AsyncKernelClient):
     """A report's kernel client that is ready as soon as its kernel answers.
 
@@ -253,7 +258,7 @@ class ReportKernelClient(AsyncKernelClient):
                         self._handle_kernel_info_reply(msg)
                         return
             if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")  # worker.NEVER_STARTED
+                raise RuntimeError(NEVER_STARTED)
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 

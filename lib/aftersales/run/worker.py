@@ -50,8 +50,8 @@ def _cpu_seconds() -> float:
                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), 3)
 
 
-#: What a kernel that ended before it answered its first request says (jupyter_client): no cell has run.
-NEVER_STARTED = "Kernel died before replying to kernel_info"
+#: What a kernel that ended before it answered its first request says: no cell has run.
+NEVER_STARTED = kernel.NEVER_STARTED
 
 
 def _execute(report: str, executed: Path, parameters: dict, timeout: float) -> None:
