@@ -69,7 +69,7 @@ def test_without_a_spare_the_kernel_starts_the_ordinary_way(tmp_path):
 
 REPORT_PROBE = textwrap.dedent("""
     import asyncio, json, os, signal, sys
-    from aftersales.run import kernel, worker
+    from aftersales.run import kernel
     from aftersales.run import runner as run
 
     os.environ["JUPYTER_PATH"] = run._kernel_home()
@@ -85,7 +85,7 @@ REPORT_PROBE = textwrap.dedent("""
             try:
                 await kc.wait_for_ready(timeout=60)
             except RuntimeError as exc:
-                print(json.dumps({"error": str(exc), "never_started": worker.NEVER_STARTED in str(exc)}))
+                print(json.dumps({"error": str(exc), "never_started": kernel.NEVER_STARTED in str(exc)}))
             return
         await kc.wait_for_ready(timeout=60)
         msg_id = kc.execute("print(6 * 7)")

@@ -11,7 +11,7 @@ import json
 import nbformat
 import pytest
 
-from aftersales.run import worker
+from aftersales.run import kernel, worker
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def status(run_dir) -> dict:
 
 
 def test_a_kernel_that_never_started_is_replaced_once_and_the_report_succeeds(attempts, tmp_path, capfd):
-    attempts["outcomes"] = [RuntimeError(worker.NEVER_STARTED), None]
+    attempts["outcomes"] = [RuntimeError(kernel.NEVER_STARTED), None]
     assert worker.run_report("parts", str(tmp_path), {}, 60, quiet=False) == 0
     assert status(tmp_path)["status"] == "ok" and status(tmp_path)["error"] is None
     assert (tmp_path / "parts.html").exists()
@@ -48,10 +48,10 @@ def test_a_kernel_that_never_started_is_replaced_once_and_the_report_succeeds(at
 
 
 def test_a_second_kernel_that_never_starts_fails_the_report_naming_why(attempts, tmp_path):
-    attempts["outcomes"] = [RuntimeError(worker.NEVER_STARTED), RuntimeError(worker.NEVER_STARTED)]
+    attempts["outcomes"] = [RuntimeError(kernel.NEVER_STARTED), RuntimeError(kernel.NEVER_STARTED)]
     assert worker.run_report("parts", str(tmp_path), {}, 60, quiet=False) == 1
     assert status(tmp_path)["status"] == "failed"
-    assert worker.NEVER_STARTED in status(tmp_path)["error"]
+    assert kernel.NEVER_STARTED in status(tmp_path)["error"]
     assert attempts["executed"] == 2 and attempts["released"] == 2
 
 

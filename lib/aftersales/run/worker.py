@@ -50,10 +50,6 @@ def _cpu_seconds() -> float:
                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), 3)
 
 
-#: What a kernel that ended before it answered its first request says: no cell has run.
-NEVER_STARTED = kernel.NEVER_STARTED
-
-
 def _execute(report: str, executed: Path, parameters: dict, timeout: float) -> None:
     """Execute the report's notebook in a warm kernel. A kernel that ends before it answers its first
     request (the ports its connection file names were taken meanwhile by another program on this
@@ -75,7 +71,7 @@ def _execute(report: str, executed: Path, parameters: dict, timeout: float) -> N
             )
             return
         except RuntimeError as exc:
-            if attempt == 2 or NEVER_STARTED not in str(exc):
+            if attempt == 2 or kernel.NEVER_STARTED not in str(exc):
                 raise
             print(f"{report}: the kernel ended before it started ({exc}); starting another", file=sys.stderr)
         finally:
