@@ -26,6 +26,7 @@ Makes the demo data it needs with `aftersales demo-data` (small, medium, large) 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -347,6 +348,27 @@ CHARTS = ("sales_chart", "bar_chart", "line_chart", "scatter_chart", "hbar_chart
 FETCHES = ("df", "fetchall")
 
 
+@contextlib.contextmanager
+def _replaced(owner, names, wrap):
+    """Each of `names` on `owner` (a module or a class) replaced by `wrap(name, original)` inside the
+    block, and put back after it whatever happens."""
+    originals = {name: getattr(owner, name) for name in names}
+    try:
+        for name, original in originals.items():
+            setattr(owner, name, wrap(name, original))
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(owner, name, original)
+
+
+def _branch_cells() -> dict[str, list]:
+    """The cells of a branch pack's reports: every report but Sales, which is the group's alone."""
+    from aftersales.config import REPORTS
+
+    return _cells([r for r in REPORTS if r != "sales"])
+
+
 def branch_charts(source: Path) -> list[tuple[str, int, float, float, int, float, int]]:
     """For the smallest, the median and the largest branch (by parts lines in the month): its parts lines,
     the processor seconds of every cell of its reports run in this process (`_run_cells`), the share of
@@ -355,7 +377,6 @@ def branch_charts(source: Path) -> list[tuple[str, int, float, float, int, float
     threads included) with how many fetches."""
     import duckdb
 
-    from aftersales.config import REPORTS
     from aftersales.present import charts
 
     con = duckdb.connect()
@@ -364,28 +385,24 @@ def branch_charts(source: Path) -> list[tuple[str, int, float, float, int, float
                         f"DATE '{MONTH[1]}' AND DATE '{MONTH[3]}' GROUP BY 1 ORDER BY 2, 1").fetchall()
     con.close()
     picked = [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
-    cells = _cells([r for r in REPORTS if r != "sales"])  # a branch pack has no Sales report
+    cells = _branch_cells()
     spent: list[float] = []
     fetched: list[float] = []
-    originals = {name: getattr(charts, name) for name in CHARTS}
-    fetches = {name: getattr(duckdb.DuckDBPyRelation, name) for name in FETCHES}
 
-    def timed(draw, into):
-        def call(*args, **kwargs):
-            started = time.process_time()
-            try:
-                return draw(*args, **kwargs)
-            finally:
-                into.append(time.process_time() - started)
-        return call
+    def timed(into):
+        def wrap(_, original):
+            def call(*args, **kwargs):
+                started = time.process_time()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    into.append(time.process_time() - started)
+            return call
+        return wrap
 
     _run_cells(cells, source, picked[0][0])  # once before timing: imports, fonts, the first chart
     out = []
-    try:
-        for name in CHARTS:
-            setattr(charts, name, timed(originals[name], spent))
-        for name in FETCHES:
-            setattr(duckdb.DuckDBPyRelation, name, timed(fetches[name], fetched))
+    with _replaced(charts, CHARTS, timed(spent)), _replaced(duckdb.DuckDBPyRelation, FETCHES, timed(fetched)):
         for branch, lines in picked:
             spent.clear()
             fetched.clear()
@@ -393,11 +410,6 @@ def branch_charts(source: Path) -> list[tuple[str, int, float, float, int, float
             _run_cells(cells, source, branch)
             out.append((branch, lines, time.process_time() - started, sum(spent), len(spent), sum(fetched),
                         len(fetched)))
-    finally:
-        for name, draw in originals.items():
-            setattr(charts, name, draw)
-        for name, fetch in fetches.items():
-            setattr(duckdb.DuckDBPyRelation, name, fetch)
     return out
 
 
@@ -410,10 +422,7 @@ def answered_from_memory(source: Path, branches: list[str]) -> list[float]:
 
     import duckdb
 
-    from aftersales.config import REPORTS
-
-    cells = _cells([r for r in REPORTS if r != "sales"])
-    fetches = {name: getattr(duckdb.DuckDBPyRelation, name) for name in FETCHES}
+    cells = _branch_cells()
     answers: dict[tuple, object] = {}
 
     def remembered(name, fetch):
@@ -425,17 +434,12 @@ def answered_from_memory(source: Path, branches: list[str]) -> list[float]:
         return call
 
     out = []
-    try:
-        for name, fetch in fetches.items():
-            setattr(duckdb.DuckDBPyRelation, name, remembered(name, fetch))
+    with _replaced(duckdb.DuckDBPyRelation, FETCHES, remembered):
         for branch in branches:
             _run_cells(cells, source, branch)  # fills `answers`
             started = time.process_time()
             _run_cells(cells, source, branch)
             out.append(time.process_time() - started)
-    finally:
-        for name, fetch in fetches.items():
-            setattr(duckdb.DuckDBPyRelation, name, fetch)
     return out
 
 
